@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages TinyLab needs to build, run and test, if any is missing.
+# Build: pkg-config + libudev-dev (serial port enumeration). Run: X11/Wayland client libraries
+# and Mesa's software OpenGL (the window renders with glow). Screenshots: Xvfb + ImageMagick.
+set -euo pipefail
+packages=(
+  build-essential pkg-config libudev-dev
+  libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 libwayland-client0
+  libgl1 libegl1 libgl1-mesa-dri
+  xvfb xauth imagemagick xdotool
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+command -v cargo >/dev/null || { echo "Rust is missing: install it from https://rustup.rs, then run this again" >&2; exit 1; }

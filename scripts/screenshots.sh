@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs the real window under Xvfb on a fresh demo project (virtual board streaming) and saves a
+# PNG per panel, plus instructor mode, into the folder given (default: screenshots/).
+# Needs the packages of scripts/install-deps.sh. Look at every PNG after a UI change.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(realpath -m "${1:-screenshots}")
+mkdir -p "$out"
+cargo build --quiet
+home=$(mktemp -d)
+display=:$((90 + RANDOM % 9))
+Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+xvfb=$!
+trap 'kill $app $xvfb 2>/dev/null || true; rm -rf "$home"' EXIT
+export DISPLAY=$display XDG_DATA_HOME=$home/data XDG_CONFIG_HOME=$home/config HOME=$home
+sleep 1
+target/debug/tinylab >"$out/app.log" 2>&1 &
+app=$!
+window=""
+for _ in $(seq 60); do
+  window=$(xdotool search --name '^TinyLab$' 2>/dev/null | head -1) && [ -n "$window" ] && break
+  sleep 0.5
+done
+[ -n "$window" ] || { echo "the window did not appear; see $out/app.log" >&2; exit 1; }
+sleep 4 # the virtual board's banner, format detection and a few seconds of signal
+names=(lab capture dataset features train evaluate optimize deploy)
+for i in "${!names[@]}"; do
+  xdotool key --window "$window" "ctrl+$((i + 1))"
+  sleep 1.5
+  import -window root "$out/$((i + 1))-${names[$i]}.png"
+done
+# The Dataset panel with a sample selected and plotted.
+xdotool key --window "$window" ctrl+3
+sleep 0.5
+xdotool mousemove --window "$window" 40 120 click 1
+sleep 1.5
+import -window root "$out/3b-dataset-selected.png"
+xdotool key --window "$window" ctrl+2 ctrl+i
+sleep 2
+import -window root "$out/9-capture-instructor.png"
+echo "screenshots in $out"

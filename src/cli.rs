@@ -1,0 +1,472 @@
+//! The command line: every feature also works without a window, through the same engine the GUI
+//! uses (commands in, events out). `main.rs` only parses arguments and calls [`run`].
+
+use crate::devices::ports;
+use crate::engine::Engine;
+use crate::project::formats::SampleFormat;
+use crate::project::sample::Split;
+use crate::project::{DatasetSummary, Project};
+use crate::protocol::{Command, DeviceSpec, Event, JobOutcome, Level, RecordRequest, SplitChoice};
+use crate::sim::board::{BoardConfig, VirtualBoard};
+use crate::sim::motion::Motion;
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// TinyLab: the TinyML labs of Machine Learning Systems, offline.
+#[derive(Debug, Parser)]
+#[command(name = "tinylab", version, about)]
+pub struct Cli {
+    /// What to do; with no subcommand the window opens.
+    #[command(subcommand)]
+    pub command: Option<CliCommand>,
+}
+
+/// Where `import` puts samples.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SplitArg {
+    /// All to train.
+    Train,
+    /// All to test.
+    Test,
+    /// A seeded 80/20 split per label, as Edge Impulse does on upload.
+    Auto,
+}
+
+/// File format for `export`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ExportFormatArg {
+    /// CSV with a timestamp column (ms).
+    Csv,
+    /// Edge Impulse data acquisition JSON.
+    EiJson,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Open the window (on PROJECT, or the last project, or the demo project).
+    Gui {
+        /// Project folder to open.
+        project: Option<PathBuf>,
+    },
+    /// Create a project from a lab preset.
+    New {
+        /// New or empty folder.
+        dir: PathBuf,
+        /// Lab preset id.
+        #[arg(long, default_value = "motion")]
+        lab: String,
+    },
+    /// Run a virtual board on a pseudo-terminal and print its path. Type a motion name and
+    /// Enter to switch (idle, lift, maritime, terrestrial); Ctrl+C or end of input stops it.
+    SimBoard {
+        /// Readings per second.
+        #[arg(long, default_value_t = 50.0)]
+        rate_hz: f64,
+        /// Motion to start with.
+        #[arg(long, default_value = "idle")]
+        motion: Motion,
+        /// Skip the XIAOML Kit's start-up banner.
+        #[arg(long)]
+        no_banner: bool,
+        /// Stop after this many seconds (default: run until stopped).
+        #[arg(long)]
+        seconds: Option<f64>,
+    },
+    /// List serial ports and recognised boards.
+    Ports {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record one labelled sample from a serial board into a project.
+    Capture {
+        /// Project folder.
+        dir: PathBuf,
+        /// Serial port, e.g. /dev/ttyACM0 (see `tinylab ports`).
+        #[arg(long)]
+        port: String,
+        /// Class label.
+        #[arg(long)]
+        label: String,
+        /// Length of the sample.
+        #[arg(long)]
+        seconds: f64,
+        /// Baud rate.
+        #[arg(long, default_value_t = 115_200)]
+        baud: u32,
+        /// Train or test.
+        #[arg(long, default_value = "train")]
+        split: Split,
+        /// If the board vanishes mid-recording, keep what was recorded.
+        #[arg(long)]
+        keep_partial: bool,
+    },
+    /// Import CSV or Edge Impulse JSON files (or folders of them) into a project.
+    Import {
+        /// Project folder.
+        dir: PathBuf,
+        /// Files or folders.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Label for every file (default: from the file name, `idle.01.csv` → idle).
+        #[arg(long)]
+        label: Option<String>,
+        /// Where the samples go.
+        #[arg(long, value_enum, default_value = "auto")]
+        split: SplitArg,
+    },
+    /// Export the dataset into OUT/training and OUT/testing, as Edge Impulse lays it out.
+    Export {
+        /// Project folder.
+        dir: PathBuf,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// File format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormatArg,
+    },
+    /// Summarise a project's dataset: samples per label and split, total duration.
+    Dataset {
+        /// Project folder.
+        dir: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// How long the CLI waits for the engine to answer a simple command.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs a subcommand (not `Gui`, which `main` handles).
+pub fn run(command: CliCommand) -> Result<()> {
+    match command {
+        CliCommand::Gui { .. } => bail!("the window is opened by main"),
+        CliCommand::New { dir, lab } => new_project(dir, &lab),
+        CliCommand::SimBoard {
+            rate_hz,
+            motion,
+            no_banner,
+            seconds,
+        } => sim_board(rate_hz, motion, !no_banner, seconds),
+        CliCommand::Ports { json } => list_ports(json),
+        CliCommand::Capture {
+            dir,
+            port,
+            label,
+            seconds,
+            baud,
+            split,
+            keep_partial,
+        } => capture(
+            dir,
+            port,
+            baud,
+            RecordRequest {
+                label,
+                seconds,
+                split,
+            },
+            keep_partial,
+        ),
+        CliCommand::Import {
+            dir,
+            files,
+            label,
+            split,
+        } => {
+            let split = match split {
+                SplitArg::Train => SplitChoice::Fixed(Split::Train),
+                SplitArg::Test => SplitChoice::Fixed(Split::Test),
+                SplitArg::Auto => SplitChoice::Auto,
+            };
+            run_job(
+                dir,
+                Command::Import {
+                    files,
+                    label,
+                    split,
+                },
+            )
+        }
+        CliCommand::Export { dir, out, format } => {
+            let format = match format {
+                ExportFormatArg::Csv => SampleFormat::Csv,
+                ExportFormatArg::EiJson => SampleFormat::EiJson,
+            };
+            run_job(
+                dir,
+                Command::Export {
+                    out_dir: out,
+                    format,
+                },
+            )
+        }
+        CliCommand::Dataset { dir, json } => dataset(dir, json),
+    }
+}
+
+fn new_project(dir: PathBuf, lab: &str) -> Result<()> {
+    let engine = Engine::start(|| {})?;
+    engine.send(Command::CreateProject {
+        dir: dir.clone(),
+        lab: lab.to_owned(),
+    })?;
+    wait_for(&engine, ANSWER_TIMEOUT, |event| match event {
+        Event::ProjectOpened { .. } => Some(Ok(())),
+        _ => None,
+    })?;
+    println!(
+        "created {} (lab {lab}); record with `tinylab capture {} --port PATH --label idle --seconds 10`",
+        dir.display(),
+        dir.display()
+    );
+    Ok(())
+}
+
+fn sim_board(rate_hz: f64, motion: Motion, banner: bool, seconds: Option<f64>) -> Result<()> {
+    let board = VirtualBoard::start(BoardConfig {
+        rate_hz,
+        motion,
+        banner,
+        ..BoardConfig::default()
+    })?;
+    println!("{}", board.path());
+    eprintln!(
+        "virtual board: {rate_hz} Hz, motion {motion:?}, at {} — type idle, lift, maritime or terrestrial + Enter to switch",
+        board.path()
+    );
+    std::io::stdout().flush()?;
+    let deadline = seconds.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    // Motion changes come from stdin on a named thread, so the deadline still applies.
+    let (tx, rx) = crossbeam_channel::bounded::<Option<String>>(16);
+    std::thread::Builder::new()
+        .name("sim-board-stdin".into())
+        .spawn(move || {
+            for line in std::io::stdin().lock().lines() {
+                let Ok(line) = line else { break };
+                if tx.send(Some(line)).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send(None);
+        })?;
+    let interactive = std::io::IsTerminal::is_terminal(&std::io::stdin());
+    let mut input = Some(rx);
+    while deadline.is_none_or(|d| Instant::now() < d) {
+        let Some(rx) = &input else {
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
+        };
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(Some(line)) => match line.trim().parse::<Motion>() {
+                Ok(motion) => {
+                    board.set_motion(motion);
+                    eprintln!("motion: {motion:?}");
+                }
+                Err(e) => eprintln!("{e}"),
+            },
+            // Ctrl+D at a terminal stops the board; a non-interactive stdin (started in the
+            // background, or from a script) just ends the motion commands.
+            Ok(None) | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                if interactive && deadline.is_none() {
+                    break;
+                }
+                input = None;
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+        }
+    }
+    eprintln!(
+        "virtual board stopped after {} lines",
+        board.lines_written()
+    );
+    Ok(())
+}
+
+fn list_ports(json: bool) -> Result<()> {
+    let list = ports::list_ports()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else if list.is_empty() {
+        println!(
+            "no serial ports found; plug in a board, or run `tinylab sim-board` for a virtual one"
+        );
+    } else {
+        for port in &list {
+            println!("{}", port.describe());
+        }
+    }
+    Ok(())
+}
+
+fn open_project(engine: &Engine, dir: PathBuf) -> Result<()> {
+    engine.send(Command::OpenProject { dir })?;
+    wait_for(engine, ANSWER_TIMEOUT, |event| match event {
+        Event::ProjectOpened { .. } => Some(Ok(())),
+        _ => None,
+    })
+}
+
+fn capture(
+    dir: PathBuf,
+    port: String,
+    baud: u32,
+    request: RecordRequest,
+    keep_partial: bool,
+) -> Result<()> {
+    let engine = Engine::start(|| {})?;
+    open_project(&engine, dir)?;
+    engine.send(Command::Connect(DeviceSpec::Serial {
+        path: port.clone(),
+        baud,
+    }))?;
+    let format = wait_for(&engine, Duration::from_secs(20), |event| match event {
+        Event::FormatDetected(format) => Some(Ok(format.clone())),
+        Event::DeviceClosed {
+            reason: Some(reason),
+        } => Some(Err(reason.clone())),
+        _ => None,
+    })
+    .with_context(|| format!("no readings detected on {port}"))?;
+    eprintln!(
+        "{port}: {} axes ({}) at {} Hz",
+        format.axes.len(),
+        format.axes.join(", "),
+        format.rate_hz
+    );
+    let label = request.label.clone();
+    engine.send(Command::StartRecording(request))?;
+    let seconds_limit = Duration::from_secs(3600 + 60);
+    let meta = wait_for(&engine, seconds_limit, |event| match event {
+        Event::Recording {
+            readings, target, ..
+        } => {
+            eprint!("\rrecording {label}: {readings}/{target} readings");
+            None
+        }
+        Event::RecordingSaved(meta) => Some(Ok(meta.clone())),
+        Event::RecordingInterrupted {
+            readings,
+            seconds,
+            reason,
+        } => {
+            eprintln!();
+            if keep_partial {
+                eprintln!("{reason}; keeping the {readings} readings ({seconds:.1} s) recorded");
+                match engine.send(Command::KeepPartial(true)) {
+                    Ok(()) => None,
+                    Err(e) => Some(Err(e.to_string())),
+                }
+            } else {
+                let _ = engine.send(Command::KeepPartial(false));
+                Some(Err(format!(
+                    "{reason}; {readings} readings ({seconds:.1} s) were recorded and discarded — \
+                     run again with --keep-partial to keep them"
+                )))
+            }
+        }
+        _ => None,
+    })?;
+    eprintln!();
+    println!(
+        "saved {} \"{}\" ({} readings, {:.2} s at {} Hz, {})",
+        meta.id,
+        meta.label,
+        meta.readings,
+        meta.duration_s(),
+        meta.rate_hz,
+        meta.split
+    );
+    Ok(())
+}
+
+fn run_job(dir: PathBuf, command: Command) -> Result<()> {
+    let engine = Engine::start(|| {})?;
+    open_project(&engine, dir)?;
+    engine.send(command)?;
+    let text = wait_for(
+        &engine,
+        Duration::from_secs(24 * 3600),
+        |event| match event {
+            Event::JobProgress {
+                fraction, message, ..
+            } => {
+                eprint!("\r{:3.0}% {message:<60.60}", fraction * 100.0);
+                None
+            }
+            Event::JobFinished { outcome, .. } => Some(match outcome {
+                JobOutcome::Done(text) => Ok(text.clone()),
+                JobOutcome::Cancelled => Err("cancelled".into()),
+                JobOutcome::Failed(why) => Err(why.clone()),
+            }),
+            _ => None,
+        },
+    );
+    eprint!("\r{:70}\r", "");
+    println!("{}", text?);
+    Ok(())
+}
+
+fn dataset(dir: PathBuf, json: bool) -> Result<()> {
+    let project = Project::open(&dir)?;
+    let summary = project.summary();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print!("{}", format_summary(&summary));
+    }
+    Ok(())
+}
+
+/// The dataset summary as a text table.
+pub fn format_summary(summary: &DatasetSummary) -> String {
+    let mut out = format!(
+        "{:<16} {:>6} {:>9} {:>6} {:>9}\n",
+        "label", "train", "train s", "test", "test s"
+    );
+    for (label, c) in &summary.by_label {
+        out += &format!(
+            "{label:<16} {:>6} {:>9.1} {:>6} {:>9.1}\n",
+            c.train_samples, c.train_seconds, c.test_samples, c.test_seconds
+        );
+    }
+    out += &format!(
+        "{} samples, {:.1} s in total\n",
+        summary.samples, summary.total_seconds
+    );
+    out
+}
+
+/// Waits for the event `pick` accepts; an error notice from the engine ends the wait with it.
+fn wait_for<T>(
+    engine: &Engine,
+    timeout: Duration,
+    mut pick: impl FnMut(&Event) -> Option<Result<T, String>>,
+) -> Result<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Some(event) = engine.recv_timeout(left) else {
+            bail!(
+                "timed out after {} s waiting for the engine",
+                timeout.as_secs()
+            );
+        };
+        if let Some(result) = pick(&event) {
+            return result.map_err(anyhow::Error::msg);
+        }
+        if let Event::Notice {
+            level: Level::Error,
+            text,
+        } = event
+        {
+            bail!(text);
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Devices that stream sensor readings into a project: serial boards speaking Edge Impulse's
+//! data-forwarder format (real ones, or the virtual board on a pseudo-terminal).
+//!
+//! Layering: [`ports`] lists and recognises boards; [`serial_reader`] is the only code that
+//! touches a port (one named thread per open port, pushing raw lines into a bounded channel);
+//! [`forwarder`] is a pure decoder that turns timestamped lines into readings and detects the
+//! axes and the sampling rate. The engine owns all three.
+
+pub mod forwarder;
+pub mod ports;
+pub mod serial_reader;

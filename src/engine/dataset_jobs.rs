@@ -1,0 +1,192 @@
+//! The dataset's long work, as job functions: importing files (parsed on the worker, added to
+//! the project by the engine, all or nothing) and exporting the dataset to Edge Impulse's layout.
+
+use super::jobs::{JobContext, JobError, failed};
+use crate::project::formats::{self, SampleFormat};
+use crate::project::sample::{SampleMeta, Split};
+use crate::project::{NewSample, atomic, check_label};
+use crate::protocol::SplitChoice;
+use crate::rng::Rng;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What a finished job hands back to the engine.
+#[derive(Debug)]
+pub enum JobOutput {
+    /// Parsed samples, ready to add to the project.
+    Imported(Vec<NewSample>),
+    /// A sentence saying what was written.
+    Done(String),
+}
+
+/// What an import needs to know about the project.
+pub struct ImportPlan {
+    /// Files to read.
+    pub files: Vec<PathBuf>,
+    /// Label for all, or from file names.
+    pub label: Option<String>,
+    /// Where they go.
+    pub split: SplitChoice,
+    /// Rate for files without timestamps.
+    pub fallback_rate_hz: f64,
+    /// The project's axes: files must have as many.
+    pub axes: Vec<String>,
+    /// Seed for the automatic split.
+    pub seed: u64,
+}
+
+/// Reads and checks every file; any bad file fails the whole import, naming the file.
+pub fn import(plan: ImportPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutput, JobError> {
+    let ImportPlan {
+        files,
+        label,
+        split,
+        fallback_rate_hz,
+        axes,
+        seed,
+    } = plan;
+    let files = expand_folders(files).map_err(failed)?;
+    if files.is_empty() {
+        return Err(JobError::Failed("no .csv or .json files to import".into()));
+    }
+    let mut samples = Vec::with_capacity(files.len());
+    for (done, path) in files.iter().enumerate() {
+        ctx.check_cancelled()?;
+        ctx.progress(
+            done as f32 / files.len() as f32,
+            format!("reading {}", path.display()),
+        );
+        let imported = formats::read_sample(path, fallback_rate_hz).map_err(failed)?;
+        let Some(sample_label) = label.clone().or(imported.label_from_name) else {
+            return Err(failed(format!(
+                "{}: no label: name files label.something.csv or pass --label",
+                path.display()
+            )));
+        };
+        check_label(&sample_label).map_err(|e| failed(format!("{}: {e}", path.display())))?;
+        if imported.series.axes.len() != axes.len() {
+            return Err(failed(format!(
+                "{}: has {} axes ({}), but this project records {} ({})",
+                path.display(),
+                imported.series.axes.len(),
+                imported.series.axes.join(", "),
+                axes.len(),
+                axes.join(", ")
+            )));
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        samples.push(NewSample {
+            series: imported.series,
+            label: sample_label,
+            split: Split::Train,
+            source: format!("import:{name}"),
+        });
+    }
+    assign_splits(&mut samples, split, seed);
+    Ok(JobOutput::Imported(samples))
+}
+
+/// Folders given to import stand for the .csv/.json files directly inside them.
+fn expand_folders(paths: Vec<PathBuf>) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut inside: Vec<PathBuf> = std::fs::read_dir(&path)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && SampleFormat::of(p).is_ok())
+                .collect();
+            inside.sort();
+            files.extend(inside);
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(files)
+}
+
+/// Fixed: everything to one split. Auto: per label, a seeded shuffle puts 20 % (rounded) in
+/// test, so each class is represented in both splits as soon as it has enough samples.
+pub fn assign_splits(samples: &mut [NewSample], choice: SplitChoice, seed: u64) {
+    match choice {
+        SplitChoice::Fixed(split) => samples.iter_mut().for_each(|s| s.split = split),
+        SplitChoice::Auto => {
+            let mut by_label: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+            for (i, s) in samples.iter().enumerate() {
+                by_label.entry(s.label.as_str()).or_default().push(i);
+            }
+            let mut rng = Rng::new(seed);
+            let mut test = Vec::new();
+            for mut indices in by_label.into_values() {
+                rng.shuffle(&mut indices);
+                let n_test = (indices.len() as f64 * 0.2).round() as usize;
+                test.extend(indices.into_iter().take(n_test));
+            }
+            for (i, s) in samples.iter_mut().enumerate() {
+                s.split = if test.contains(&i) {
+                    Split::Test
+                } else {
+                    Split::Train
+                };
+            }
+        }
+    }
+}
+
+/// A sample to export: its metadata and data file.
+pub struct ExportItem {
+    /// Metadata.
+    pub meta: SampleMeta,
+    /// Its CSV in the project.
+    pub path: PathBuf,
+}
+
+/// Writes `out/training/<label>.<id>.<ext>` and `out/testing/...` plus Edge Impulse's
+/// `info.labels`, so the folder uploads to Edge Impulse or imports back into TinyLab.
+pub fn export(
+    items: Vec<ExportItem>,
+    out: &Path,
+    format: SampleFormat,
+    units: &str,
+    ctx: &JobContext<JobOutput>,
+) -> Result<JobOutput, JobError> {
+    let mut listing = Vec::with_capacity(items.len());
+    for (done, ExportItem { meta, path }) in items.iter().enumerate() {
+        ctx.check_cancelled()?;
+        ctx.progress(
+            done as f32 / items.len().max(1) as f32,
+            format!("writing {}", meta.id),
+        );
+        let mut series = formats::csv::read_series(path, Some(meta.rate_hz)).map_err(failed)?;
+        series.rate_hz = meta.rate_hz;
+        let folder = match meta.split {
+            Split::Train => "training",
+            Split::Test => "testing",
+        };
+        let relative = format!("{folder}/{}.{}.{}", meta.label, meta.id, format.extension());
+        let target = out.join(&relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| failed(format!("{}: {e}", parent.display())))?;
+        }
+        formats::write_sample(&target, format, &series, units)
+            .map_err(|e| failed(format!("{}: {e}", target.display())))?;
+        listing.push(serde_json::json!({
+            "path": relative,
+            "category": folder,
+            "label": { "type": "label", "label": meta.label },
+        }));
+    }
+    let info = serde_json::json!({ "version": 1, "files": listing });
+    let info_path = out.join("info.labels");
+    let text = serde_json::to_vec_pretty(&info).map_err(failed)?;
+    atomic::write_bytes_atomic(&info_path, &text)
+        .map_err(|e| failed(format!("{}: {e}", info_path.display())))?;
+    Ok(JobOutput::Done(format!(
+        "exported {} samples to {}",
+        items.len(),
+        out.display()
+    )))
+}

@@ -1,0 +1,12 @@
+//! TinyLab: the TinyML labs of *Machine Learning Systems* (mlsysbook.ai) on the student's own
+//! computer, offline. See `ARCHITECTURE.md` for the module map and its invariants.
+
+pub mod cli;
+pub mod devices;
+pub mod engine;
+pub mod labs;
+pub mod project;
+pub mod protocol;
+pub mod rng;
+pub mod sim;
+pub mod ui;

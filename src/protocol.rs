@@ -1,0 +1,254 @@
+//! The whole vocabulary between the UI (or the CLI, or a test) and the engine: [`Command`]s go
+//! in, [`Event`]s come out. Nothing else is shared, which is what lets every feature run headless.
+
+use crate::devices::forwarder::StreamFormat;
+use crate::devices::ports::PortInfo;
+use crate::project::ProjectFile;
+use crate::project::formats::SampleFormat;
+use crate::project::sample::{SampleId, SampleMeta, Series, Split};
+use crate::sim::motion::Motion;
+use std::path::PathBuf;
+
+/// Identifies one run of a long job.
+pub type JobId = u64;
+
+/// Where readings come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DeviceSpec {
+    /// A serial port speaking the data-forwarder format.
+    Serial {
+        /// Port path, e.g. `/dev/ttyACM0` or `COM3`.
+        path: String,
+        /// Baud rate (the book's sketches use 115200).
+        baud: u32,
+    },
+    /// The built-in virtual board, started in-process on a pseudo-terminal.
+    VirtualBoard {
+        /// Readings per second.
+        rate_hz: f64,
+        /// The motion it starts with.
+        motion: Motion,
+    },
+}
+
+/// Which split imported or recorded samples go to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SplitChoice {
+    /// All to one split.
+    Fixed(Split),
+    /// A seeded 80/20 train/test split per label, as Edge Impulse does on upload.
+    Auto,
+}
+
+/// A request to record one labelled sample from the connected device.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordRequest {
+    /// Class label.
+    pub label: String,
+    /// Length of the sample.
+    pub seconds: f64,
+    /// Train or test.
+    pub split: Split,
+}
+
+/// UI → engine.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Create a project in an empty folder from a lab preset, then open it.
+    CreateProject {
+        /// New or empty folder.
+        dir: PathBuf,
+        /// Lab preset id, e.g. `motion`.
+        lab: String,
+    },
+    /// Open an existing project.
+    OpenProject {
+        /// Project folder.
+        dir: PathBuf,
+    },
+    /// Open the demo project in `dir`, creating it first if needed (the motion lab, filled with
+    /// virtual-kit recordings).
+    OpenDemoProject {
+        /// Where the demo project lives.
+        dir: PathBuf,
+    },
+    /// List serial ports again.
+    RefreshPorts,
+    /// Connect to a device (disconnecting any other).
+    Connect(DeviceSpec),
+    /// Close the device.
+    Disconnect,
+    /// Change what the virtual board simulates.
+    SetVirtualMotion(Motion),
+    /// Stop the virtual board as if its cable were pulled (demos the unplug handling).
+    UnplugVirtualBoard,
+    /// Set the stream's axes and rate by hand (`None`: detect them automatically).
+    SetStreamFormat(Option<StreamFormat>),
+    /// Record a sample once the stream's format is known.
+    StartRecording(RecordRequest),
+    /// Abandon the recording in progress.
+    CancelRecording,
+    /// After [`Event::RecordingInterrupted`]: keep the partial sample or drop it.
+    KeepPartial(bool),
+    /// Read a sample's data for plotting.
+    LoadSample(SampleId),
+    /// Change the label of samples.
+    Relabel {
+        /// Samples to change.
+        ids: Vec<SampleId>,
+        /// New label.
+        label: String,
+    },
+    /// Move samples to train or test.
+    SetSplit {
+        /// Samples to move.
+        ids: Vec<SampleId>,
+        /// Target split.
+        split: Split,
+    },
+    /// Delete samples (undoable).
+    Delete(Vec<SampleId>),
+    /// Undo the last relabel, move or delete.
+    Undo,
+    /// Import sample files as a job.
+    Import {
+        /// CSV or Edge Impulse JSON files.
+        files: Vec<PathBuf>,
+        /// Label for all files; `None`: from each file name (`idle.01.csv` → `idle`).
+        label: Option<String>,
+        /// Where they go.
+        split: SplitChoice,
+    },
+    /// Export the dataset as a job, into `training/` and `testing/` folders.
+    Export {
+        /// Output folder.
+        out_dir: PathBuf,
+        /// File format.
+        format: SampleFormat,
+    },
+    /// Ask a job to stop.
+    CancelJob(JobId),
+}
+
+/// How serious a notice is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Something worth knowing.
+    Info,
+    /// Something went wrong; the text says what to do.
+    Error,
+}
+
+/// How a job ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JobOutcome {
+    /// Done; a sentence saying what it did.
+    Done(String),
+    /// Stopped at the user's request; nothing was changed.
+    Cancelled,
+    /// Failed; a sentence saying why and what to do.
+    Failed(String),
+}
+
+/// Engine → UI.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// A project is open (after create or open).
+    ProjectOpened {
+        /// Its folder.
+        dir: PathBuf,
+        /// Its settings.
+        settings: Box<ProjectFile>,
+    },
+    /// The sample list changed.
+    DatasetChanged {
+        /// Every sample.
+        samples: Vec<SampleMeta>,
+        /// What Undo would undo, if anything (e.g. "delete 2 samples").
+        undo: Option<String>,
+    },
+    /// Serial ports found.
+    Ports(Vec<PortInfo>),
+    /// A device is open and lines are flowing; format detection starts.
+    DeviceConnected {
+        /// Human name, e.g. `/dev/ttyACM0` or `virtual board (/dev/pts/4)`.
+        name: String,
+        /// True for the built-in virtual board.
+        is_virtual: bool,
+    },
+    /// The stream's axes and rate are known.
+    FormatDetected(StreamFormat),
+    /// Live readings, row-major (`width` values per reading).
+    Readings {
+        /// Values.
+        values: Vec<f32>,
+        /// Axes per reading.
+        width: usize,
+    },
+    /// The device stopped (unplugged, or closed by the user when `reason` is `None`).
+    DeviceClosed {
+        /// Why, in words for the student; `None` for a normal disconnect.
+        reason: Option<String>,
+    },
+    /// Recording progress.
+    Recording {
+        /// Label being recorded.
+        label: String,
+        /// Readings so far.
+        readings: usize,
+        /// Readings wanted.
+        target: usize,
+    },
+    /// A recorded sample was saved.
+    RecordingSaved(SampleMeta),
+    /// The device vanished mid-recording; answer with [`Command::KeepPartial`].
+    RecordingInterrupted {
+        /// Readings captured.
+        readings: usize,
+        /// Seconds captured.
+        seconds: f64,
+        /// What happened.
+        reason: String,
+    },
+    /// A sample's data, for plotting.
+    SampleLoaded {
+        /// Which sample.
+        id: SampleId,
+        /// Its readings.
+        series: Series,
+    },
+    /// A job started.
+    JobStarted {
+        /// Job id.
+        id: JobId,
+        /// What it does, e.g. "Import 12 files".
+        name: String,
+    },
+    /// A job's progress.
+    JobProgress {
+        /// Job id.
+        id: JobId,
+        /// Done share, 0–1.
+        fraction: f32,
+        /// What it is doing now.
+        message: String,
+    },
+    /// A job ended.
+    JobFinished {
+        /// Job id.
+        id: JobId,
+        /// What it was.
+        name: String,
+        /// How it ended.
+        outcome: JobOutcome,
+    },
+    /// A message for the status bar or a toast.
+    Notice {
+        /// Info or error.
+        level: Level,
+        /// The sentence.
+        text: String,
+    },
+    /// Live readings the UI was too slow to take, counted since the device connected.
+    LiveDropped(u64),
+}

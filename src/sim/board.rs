@@ -1,0 +1,449 @@
+//! The virtual board: a pseudo-terminal whose far end behaves like the book's XIAOML Kit running
+//! its motion data-collection sketch, so TinyLab can be used, demonstrated and tested with no
+//! hardware, through exactly the same code path as a real board ([`crate::devices`]).
+//!
+//! A pty pair stands for the USB cable: the board's thread writes into the master side, and any
+//! serial program (TinyLab's reader, `screen`, `cat`) opens the slave side, whose path
+//! [`VirtualBoard::path`] gives. The board keeps the slave open itself so the pty survives while
+//! no reader is attached. It prints what the kit prints: a banner, a pause, a countdown line, a
+//! pause, then one reading per line, `x\ty\tz\r\n` in m/s² with 2 decimals, from
+//! [`MotionSim`]. Lines are paced by absolute deadlines (`start + n / rate`), so the long-run rate
+//! is exact even when one line is late.
+//!
+//! Like a real USB CDC board, it never blocks on the host: when nobody reads and the pty's buffer
+//! holds more than about a second of lines, new lines are dropped (and counted), and a write that
+//! cannot complete within a few milliseconds is finished later rather than waited for. Stopping the
+//! board closes the master, which the reader sees as the board being unplugged.
+//!
+//! Pseudo-terminals exist on Linux and macOS only; elsewhere [`VirtualBoard::start`] says so.
+
+use super::motion::{Motion, MotionSim};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+use std::io::Write;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The kit's first banner line.
+pub const BANNER_TITLE: &str = "XIAOML Kit - Motion Data Collection";
+
+/// The kit's second banner line, printed [`BoardConfig::banner_delay_s`] after the first.
+pub const BANNER_COUNTDOWN: &str = "Starting data collection in 3 seconds...";
+
+/// The header line printed before the data when [`BoardConfig::header`] is set.
+pub const HEADER_LINE: &str = "accX\taccY\taccZ";
+
+/// Slowest rate the board accepts, Hz.
+pub const MIN_RATE_HZ: f64 = 0.1;
+
+/// Fastest rate the board accepts, Hz.
+pub const MAX_RATE_HZ: f64 = 1000.0;
+
+/// Longest banner pause accepted, seconds.
+pub const MAX_BANNER_DELAY_S: f64 = 60.0;
+
+/// A board more than this late (the computer was suspended, or starved) skips the missed lines
+/// instead of sending them in one burst.
+const MAX_LAG_S: f64 = 1.0;
+
+/// At most this many injected lines wait for the next reading; more are dropped.
+const MAX_INJECTED_LINES: usize = 256;
+
+/// How the virtual board behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BoardConfig {
+    /// Readings per second.
+    pub rate_hz: f64,
+    /// The motion simulated at start; [`VirtualBoard::set_motion`] changes it while running.
+    pub motion: Motion,
+    /// Print the XIAOML Kit's banner lines before the data.
+    pub banner: bool,
+    /// Pause after each banner line, seconds. The real kit waits 2 s, then 3 s; the default is
+    /// 0.5 s each so the GUI and the CLI start quickly.
+    pub banner_delay_s: f64,
+    /// Seed of the simulation: the same seed gives the same readings.
+    pub seed: u64,
+    /// Print an axis-name header line (`accX\taccY\taccZ`) before the data.
+    pub header: bool,
+}
+
+impl Default for BoardConfig {
+    fn default() -> Self {
+        Self {
+            rate_hz: 50.0,
+            motion: Motion::Idle,
+            banner: true,
+            banner_delay_s: 0.5,
+            seed: 1,
+            header: false,
+        }
+    }
+}
+
+/// Why the virtual board could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// No pseudo-terminals on this system.
+    #[error(
+        "the virtual board needs Linux or macOS: it works through a pseudo-terminal, which this system lacks"
+    )]
+    Unsupported,
+    /// The rate is out of range.
+    #[error(
+        "the virtual board's rate must be between {MIN_RATE_HZ} and {MAX_RATE_HZ} Hz, not {rate_hz}"
+    )]
+    InvalidRate {
+        /// The rate asked for.
+        rate_hz: f64,
+    },
+    /// The banner pause is out of range.
+    #[error(
+        "the virtual board's banner pause must be between 0 and {MAX_BANNER_DELAY_S} s, not {banner_delay_s}"
+    )]
+    InvalidBannerDelay {
+        /// The pause asked for.
+        banner_delay_s: f64,
+    },
+    /// The operating system refused a pseudo-terminal.
+    #[error("could not create a pseudo-terminal for the virtual board: {reason}")]
+    Pty {
+        /// The operating system's words.
+        reason: String,
+    },
+    /// The board's thread could not be started.
+    #[error("could not start the virtual board: {reason}")]
+    Thread {
+        /// The operating system's words.
+        reason: String,
+    },
+}
+
+/// State shared between the handle and the board's thread.
+#[derive(Debug)]
+struct Shared {
+    /// Index of the current motion in [`Motion::ALL`].
+    motion: AtomicU8,
+    lines_written: AtomicU64,
+    lines_dropped: AtomicU64,
+    injected: Mutex<VecDeque<String>>,
+}
+
+impl Shared {
+    fn motion(&self) -> Motion {
+        let index = usize::from(self.motion.load(Ordering::Relaxed));
+        Motion::ALL.get(index).copied().unwrap_or_default()
+    }
+}
+
+/// Index of a motion in [`Motion::ALL`], for the atomic.
+fn motion_index(motion: Motion) -> u8 {
+    match motion {
+        Motion::Idle => 0,
+        Motion::Lift => 1,
+        Motion::Maritime => 2,
+        Motion::Terrestrial => 3,
+    }
+}
+
+/// A running virtual board. Dropping it stops the board and closes the pty.
+#[derive(Debug)]
+pub struct VirtualBoard {
+    path: String,
+    shared: Arc<Shared>,
+    /// Dropping this wakes the thread and tells it to end.
+    stop_tx: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+    /// The board's own handle on the slave side, keeping the pty alive with no reader attached.
+    slave: Option<Box<dyn serialport::SerialPort>>,
+}
+
+impl VirtualBoard {
+    /// Creates the pty pair and starts the thread `virtual-board` that writes the banner (if
+    /// configured), the header (if configured) and then readings at `config.rate_hz`.
+    pub fn start(config: BoardConfig) -> Result<Self, SimError> {
+        if !(config.rate_hz.is_finite() && (MIN_RATE_HZ..=MAX_RATE_HZ).contains(&config.rate_hz)) {
+            return Err(SimError::InvalidRate {
+                rate_hz: config.rate_hz,
+            });
+        }
+        if !(config.banner_delay_s.is_finite()
+            && (0.0..=MAX_BANNER_DELAY_S).contains(&config.banner_delay_s))
+        {
+            return Err(SimError::InvalidBannerDelay {
+                banner_delay_s: config.banner_delay_s,
+            });
+        }
+        let Pty {
+            master,
+            slave,
+            path,
+        } = open_pty()?;
+        // The thread watches how much the host has left unread through its own handle on the slave.
+        let probe = slave.try_clone().map_err(|e| SimError::Pty {
+            reason: e.to_string(),
+        })?;
+
+        let shared = Arc::new(Shared {
+            motion: AtomicU8::new(motion_index(config.motion)),
+            lines_written: AtomicU64::new(0),
+            lines_dropped: AtomicU64::new(0),
+            injected: Mutex::new(VecDeque::new()),
+        });
+        let (stop_tx, stop_rx) = crossbeam_channel::bounded(1);
+        let writer = Writer {
+            config,
+            master,
+            probe,
+            shared: Arc::clone(&shared),
+            stop_rx,
+            pending: Vec::new(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("virtual-board".to_owned())
+            .spawn(move || writer.run())
+            .map_err(|e| SimError::Thread {
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            path,
+            shared,
+            stop_tx: Some(stop_tx),
+            thread: Some(thread),
+            slave: Some(slave),
+        })
+    }
+
+    /// The device a reader opens: the pty's slave side, e.g. `/dev/pts/3`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Changes the simulated motion; it takes effect from the next reading, cross-fading.
+    pub fn set_motion(&self, motion: Motion) {
+        self.shared
+            .motion
+            .store(motion_index(motion), Ordering::Relaxed);
+    }
+
+    /// The motion being simulated.
+    pub fn motion(&self) -> Motion {
+        self.shared.motion()
+    }
+
+    /// Readings handed to the port so far (banner, header and injected lines not counted).
+    pub fn lines_written(&self) -> u64 {
+        self.shared.lines_written.load(Ordering::Relaxed)
+    }
+
+    /// Readings dropped because nobody was reading the port (or the board fell far behind).
+    pub fn lines_dropped(&self) -> u64 {
+        self.shared.lines_dropped.load(Ordering::Relaxed)
+    }
+
+    /// Sends `line` (a newline is added) before the next reading: garbage, debug prints, headers,
+    /// for tests and demos. At most a few hundred lines wait; more are dropped.
+    pub fn inject_line(&self, line: &str) {
+        let mut injected = self
+            .shared
+            .injected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if injected.len() < MAX_INJECTED_LINES {
+            injected.push_back(line.to_owned());
+        }
+    }
+
+    /// Whether the board is still running.
+    pub fn is_running(&self) -> bool {
+        self.thread
+            .as_ref()
+            .is_some_and(|thread| !thread.is_finished())
+    }
+
+    /// Stops the board and closes the pty, so readers see the board vanish. Idempotent.
+    pub fn stop(&mut self) {
+        drop(self.stop_tx.take());
+        if let Some(thread) = self.thread.take() {
+            // The thread owns the master; joining it guarantees the master is closed. A panic in
+            // it was already reported by the panic hook and leaves nothing to clean up.
+            let _ = thread.join();
+        }
+        self.slave = None;
+    }
+}
+
+impl Drop for VirtualBoard {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Both ends of a pseudo-terminal.
+struct Pty {
+    master: Box<dyn serialport::SerialPort>,
+    slave: Box<dyn serialport::SerialPort>,
+    path: String,
+}
+
+#[cfg(unix)]
+fn open_pty() -> Result<Pty, SimError> {
+    let (master, slave) = serialport::TTYPort::pair().map_err(|e| SimError::Pty {
+        reason: e.to_string(),
+    })?;
+    let Some(path) = serialport::SerialPort::name(&slave) else {
+        return Err(SimError::Pty {
+            reason: "the pseudo-terminal has no name".to_owned(),
+        });
+    };
+    Ok(Pty {
+        master: Box::new(master),
+        slave: Box::new(slave),
+        path,
+    })
+}
+
+#[cfg(not(unix))]
+fn open_pty() -> Result<Pty, SimError> {
+    Err(SimError::Unsupported)
+}
+
+/// The board's thread: owns the master side and the simulation.
+struct Writer {
+    config: BoardConfig,
+    master: Box<dyn serialport::SerialPort>,
+    probe: Box<dyn serialport::SerialPort>,
+    shared: Arc<Shared>,
+    stop_rx: Receiver<()>,
+    /// Bytes accepted from the "sketch" but not yet taken by the pty (a UART's transmit FIFO).
+    pending: Vec<u8>,
+}
+
+/// Why the thread ends.
+enum End {
+    /// Stop was requested.
+    Stopped,
+    /// The pty failed.
+    Broken,
+}
+
+impl Writer {
+    fn run(mut self) {
+        let period_s = 1.0 / self.config.rate_hz;
+        // A write waits at most a quarter period (1–20 ms) for room; the rest is finished later.
+        let write_timeout = Duration::from_secs_f64((period_s / 4.0).clamp(0.001, 0.02));
+        // Best effort: the default timeout of the pair (100 ms) only makes dropping slower.
+        let _ = self.master.set_timeout(write_timeout);
+        // About a second of lines (at most 3 KiB of the 4 KiB line buffer) left unread means
+        // nobody is reading: the board stops queueing, as a USB board whose host does not poll.
+        let unread_limit_bytes = (self.config.rate_hz * 24.0).clamp(1024.0, 3072.0) as u32;
+        let _ = self.run_until_end(period_s, unread_limit_bytes);
+        // Returning drops the master, which hangs up the pty: readers see the board vanish.
+    }
+
+    fn run_until_end(&mut self, period_s: f64, unread_limit_bytes: u32) -> Result<(), End> {
+        if self.config.banner {
+            self.send_lines(&[BANNER_TITLE], unread_limit_bytes)?;
+            self.pause(self.config.banner_delay_s)?;
+            self.send_lines(&[BANNER_COUNTDOWN], unread_limit_bytes)?;
+            self.pause(self.config.banner_delay_s)?;
+        }
+        if self.config.header {
+            self.send_lines(&[HEADER_LINE], unread_limit_bytes)?;
+        }
+        let mut sim = MotionSim::new(self.config.motion, self.config.seed);
+        let start = Instant::now();
+        let mut n: u64 = 0;
+        loop {
+            let due_s = n as f64 * period_s;
+            self.wait_until(start + Duration::from_secs_f64(due_s))?;
+            let late_s = start.elapsed().as_secs_f64() - due_s;
+            if late_s > MAX_LAG_S {
+                let skipped = (late_s / period_s).floor() as u64;
+                self.shared
+                    .lines_dropped
+                    .fetch_add(skipped, Ordering::Relaxed);
+                n += skipped;
+            }
+            let mut lines: Vec<String> = self
+                .shared
+                .injected
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .drain(..)
+                .collect();
+            sim.set_motion(self.shared.motion());
+            let [x, y, z] = sim.reading_ms2(n as f64 * period_s);
+            lines.push(format!("{x:.2}\t{y:.2}\t{z:.2}"));
+            let counter = if self.send_lines(&lines, unread_limit_bytes)? {
+                &self.shared.lines_written
+            } else {
+                &self.shared.lines_dropped
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+            n += 1;
+        }
+    }
+
+    /// Sends `lines` (each followed by `\r\n`) unless the host is not reading, in which case
+    /// they are dropped, as a USB board drops what its host does not fetch. Says whether they
+    /// were sent.
+    fn send_lines<S: AsRef<str>>(
+        &mut self,
+        lines: &[S],
+        unread_limit_bytes: u32,
+    ) -> Result<bool, End> {
+        // Finish what an earlier write left over first; if some is still left, the pty is full.
+        self.flush()?;
+        // If the unread amount cannot be read, assume the host reads (never drop by mistake).
+        let unread_bytes = self.probe.bytes_to_read().unwrap_or(0);
+        if !self.pending.is_empty() || unread_bytes > unread_limit_bytes {
+            return Ok(false);
+        }
+        for line in lines {
+            self.pending.extend_from_slice(line.as_ref().as_bytes());
+            self.pending.extend_from_slice(b"\r\n");
+        }
+        self.flush()?;
+        Ok(true)
+    }
+
+    /// Writes as much of the transmit buffer as the pty takes within the write timeout.
+    fn flush(&mut self) -> Result<(), End> {
+        while !self.pending.is_empty() {
+            match self.master.write(&self.pending) {
+                Ok(0) => return Ok(()),
+                Ok(count) => {
+                    self.pending.drain(..count.min(self.pending.len()));
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                    ) =>
+                {
+                    return Ok(());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return Err(End::Broken),
+            }
+        }
+        Ok(())
+    }
+
+    /// Sleeps until `deadline`, waking at once if stop is requested.
+    fn wait_until(&self, deadline: Instant) -> Result<(), End> {
+        match self.stop_rx.recv_deadline(deadline) {
+            Err(RecvTimeoutError::Timeout) => Ok(()),
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => Err(End::Stopped),
+        }
+    }
+
+    /// Sleeps `seconds` (the banner pauses), waking at once if stop is requested.
+    fn pause(&self, seconds: f64) -> Result<(), End> {
+        self.wait_until(Instant::now() + Duration::from_secs_f64(seconds))
+    }
+}

@@ -1,0 +1,16 @@
+//! The egui window: an app shell with one panel per workflow step (see [`tab::Tab`]). Panels draw
+//! the [`view::View`] and send [`Command`](crate::protocol::Command)s; they never compute or wait.
+
+pub mod app;
+mod capture_panel;
+mod dataset_panel;
+pub mod dialogs;
+mod lab_panel;
+mod plot;
+pub mod state;
+mod status_bar;
+pub mod tab;
+mod upcoming_panel;
+pub mod view;
+
+pub use app::{Startup, TinyLabApp, run};

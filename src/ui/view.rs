@@ -1,0 +1,289 @@
+//! What the UI knows, rebuilt only from engine [`Event`]s: the open project, samples, devices,
+//! live readings, recordings, jobs and notices. Panels read it; only [`View::apply`] writes it.
+
+use crate::devices::forwarder::StreamFormat;
+use crate::devices::ports::PortInfo;
+use crate::project::ProjectFile;
+use crate::project::sample::{SampleId, SampleMeta, Series};
+use crate::protocol::{Event, JobId, JobOutcome, Level};
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Readings kept for the live plot.
+const LIVE_CAPACITY: usize = 60 * 200;
+/// Notices kept in the log.
+const NOTICE_CAPACITY: usize = 50;
+
+/// The open project.
+#[derive(Clone, Debug)]
+pub struct ProjectView {
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Its settings.
+    pub settings: ProjectFile,
+}
+
+/// The device as the UI shows it.
+#[derive(Clone, Debug, Default)]
+pub struct DeviceView {
+    /// Name, e.g. `/dev/ttyACM0`; `None` when nothing is connected.
+    pub name: Option<String>,
+    /// True for the built-in virtual board.
+    pub is_virtual: bool,
+    /// Axes and rate, once known.
+    pub format: Option<StreamFormat>,
+    /// Live readings dropped because the UI was slow.
+    pub dropped: u64,
+}
+
+/// The last readings, one ring per axis, for the scrolling plot.
+#[derive(Clone, Debug, Default)]
+pub struct LiveBuffer {
+    /// One ring per axis.
+    pub axes: Vec<VecDeque<f32>>,
+    /// Readings received since the device connected (x position of the newest one).
+    pub total: u64,
+}
+
+impl LiveBuffer {
+    fn push(&mut self, values: &[f32], width: usize) {
+        if width == 0 {
+            return;
+        }
+        if self.axes.len() != width {
+            self.axes = vec![VecDeque::with_capacity(LIVE_CAPACITY); width];
+        }
+        for reading in values.chunks_exact(width) {
+            for (ring, &value) in self.axes.iter_mut().zip(reading) {
+                if ring.len() == LIVE_CAPACITY {
+                    ring.pop_front();
+                }
+                ring.push_back(value);
+            }
+            self.total += 1;
+        }
+    }
+
+    /// The newest `count` readings of `axis` as (reading index, value).
+    pub fn tail(&self, axis: usize, count: usize) -> impl Iterator<Item = (u64, f32)> + '_ {
+        let ring = self.axes.get(axis);
+        let len = ring.map_or(0, VecDeque::len);
+        let skip = len.saturating_sub(count);
+        let first_index = self.total.saturating_sub(len as u64);
+        ring.into_iter()
+            .flat_map(move |r| r.iter().enumerate().skip(skip))
+            .map(move |(i, &v)| (first_index + i as u64, v))
+    }
+}
+
+/// A running job.
+#[derive(Clone, Debug)]
+pub struct JobView {
+    /// What it does.
+    pub name: String,
+    /// Done share, 0–1.
+    pub fraction: f32,
+    /// What it is doing now.
+    pub message: String,
+}
+
+/// A recording in progress.
+#[derive(Clone, Debug)]
+pub struct RecordingView {
+    /// Label recorded.
+    pub label: String,
+    /// Readings so far.
+    pub readings: usize,
+    /// Readings wanted.
+    pub target: usize,
+}
+
+/// A recording cut short, waiting for keep/discard.
+#[derive(Clone, Debug)]
+pub struct InterruptedView {
+    /// Readings captured.
+    pub readings: usize,
+    /// Seconds captured.
+    pub seconds: f64,
+    /// What happened.
+    pub reason: String,
+}
+
+/// A message shown in the status bar and the log.
+#[derive(Clone, Debug)]
+pub struct Notice {
+    /// Info or error.
+    pub level: Level,
+    /// The sentence.
+    pub text: String,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+/// Everything the panels draw.
+#[derive(Debug, Default)]
+pub struct View {
+    /// The open project.
+    pub project: Option<ProjectView>,
+    /// Its samples.
+    pub samples: Vec<SampleMeta>,
+    /// What Undo would undo.
+    pub undo: Option<String>,
+    /// Serial ports last listed.
+    pub ports: Vec<PortInfo>,
+    /// The device.
+    pub device: DeviceView,
+    /// Live readings.
+    pub live: LiveBuffer,
+    /// The recording in progress, if any (requested but not yet saved).
+    pub recording: Option<RecordingView>,
+    /// A cut-short recording waiting for the user.
+    pub interrupted: Option<InterruptedView>,
+    /// The last sample saved by a recording.
+    pub last_recorded: Option<SampleId>,
+    /// The sample loaded for plotting.
+    pub loaded: Option<(SampleId, Series)>,
+    /// Jobs still running.
+    pub jobs: BTreeMap<JobId, JobView>,
+    /// Recent notices, newest last.
+    pub notices: VecDeque<Notice>,
+}
+
+impl View {
+    /// Folds one engine event into the view.
+    pub fn apply(&mut self, event: Event) {
+        match event {
+            Event::ProjectOpened { dir, settings } => {
+                self.project = Some(ProjectView {
+                    dir,
+                    settings: *settings,
+                });
+                self.loaded = None;
+            }
+            Event::DatasetChanged { samples, undo } => {
+                if let Some((id, _)) = &self.loaded
+                    && !samples.iter().any(|s| s.id == *id)
+                {
+                    self.loaded = None;
+                }
+                self.samples = samples;
+                self.undo = undo;
+            }
+            Event::Ports(ports) => self.ports = ports,
+            Event::DeviceConnected { name, is_virtual } => {
+                self.device = DeviceView {
+                    name: Some(name),
+                    is_virtual,
+                    format: None,
+                    dropped: 0,
+                };
+                self.live = LiveBuffer::default();
+            }
+            Event::FormatDetected(format) => self.device.format = Some(format),
+            Event::Readings { values, width } => self.live.push(&values, width),
+            Event::DeviceClosed { reason } => {
+                self.device = DeviceView::default();
+                self.recording = None;
+                if let Some(reason) = reason {
+                    self.notify(Level::Error, reason);
+                }
+            }
+            Event::Recording {
+                label,
+                readings,
+                target,
+            } => {
+                self.recording = Some(RecordingView {
+                    label,
+                    readings,
+                    target,
+                });
+            }
+            Event::RecordingSaved(meta) => {
+                self.recording = None;
+                self.notify(
+                    Level::Info,
+                    format!(
+                        "saved {} \"{}\" ({:.1} s, {})",
+                        meta.id,
+                        meta.label,
+                        meta.duration_s(),
+                        meta.split
+                    ),
+                );
+                self.last_recorded = Some(meta.id);
+            }
+            Event::RecordingInterrupted {
+                readings,
+                seconds,
+                reason,
+            } => {
+                self.recording = None;
+                self.interrupted = Some(InterruptedView {
+                    readings,
+                    seconds,
+                    reason,
+                });
+            }
+            Event::SampleLoaded { id, series } => self.loaded = Some((id, series)),
+            Event::JobStarted { id, name } => {
+                self.jobs.insert(
+                    id,
+                    JobView {
+                        name,
+                        fraction: 0.0,
+                        message: String::new(),
+                    },
+                );
+            }
+            Event::JobProgress {
+                id,
+                fraction,
+                message,
+            } => {
+                if let Some(job) = self.jobs.get_mut(&id) {
+                    job.fraction = fraction;
+                    job.message = message;
+                }
+            }
+            Event::JobFinished { id, name, outcome } => {
+                self.jobs.remove(&id);
+                match outcome {
+                    JobOutcome::Done(text) => self.notify(Level::Info, text),
+                    JobOutcome::Cancelled => {
+                        self.notify(Level::Info, format!("{name}: cancelled, nothing changed"))
+                    }
+                    JobOutcome::Failed(why) => {
+                        self.notify(Level::Error, format!("{name} failed: {why}"))
+                    }
+                }
+            }
+            Event::Notice { level, text } => self.notify(level, text),
+            Event::LiveDropped(count) => self.device.dropped = count,
+        }
+    }
+
+    /// Adds a notice to the log.
+    pub fn notify(&mut self, level: Level, text: String) {
+        if self.notices.len() == NOTICE_CAPACITY {
+            self.notices.pop_front();
+        }
+        self.notices.push_back(Notice {
+            level,
+            text,
+            at: Instant::now(),
+        });
+    }
+
+    /// Labels in use plus the lab's own, sorted, without duplicates.
+    pub fn known_labels(&self) -> Vec<String> {
+        let mut labels: Vec<String> = self.samples.iter().map(|s| s.label.clone()).collect();
+        if let Some(project) = &self.project {
+            labels.extend(project.settings.capture.labels.iter().cloned());
+        }
+        labels.sort();
+        labels.dedup();
+        labels
+    }
+}

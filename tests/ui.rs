@@ -1,0 +1,122 @@
+//! The window, driven through egui_kittest (AccessKit queries, no GPU): every panel opens by its
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // tests fail by panicking
+//! label, and on Capture and Dataset a real flow runs against the engine and the virtual board.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::time::{Duration, Instant};
+use tinylab::ui::state::UiState;
+use tinylab::ui::tab::Tab;
+use tinylab::ui::{Startup, TinyLabApp};
+
+fn harness(startup: Startup) -> Harness<'static, TinyLabApp> {
+    let ctx = egui::Context::default();
+    let app = TinyLabApp::new(&ctx, UiState::default(), startup).unwrap();
+    Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_ui_state(|ui, app: &mut TinyLabApp| app.ui_frame(ui), app)
+}
+
+/// Steps the UI (the engine runs in real time) until `done` holds.
+fn step_until(
+    harness: &mut Harness<'static, TinyLabApp>,
+    what: &str,
+    done: impl Fn(&TinyLabApp) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done(harness.state()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+        harness.step();
+    }
+    harness.step();
+}
+
+#[test]
+fn every_panel_opens_by_its_label() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut harness = harness(Startup::Demo(tmp.path().join("demo")));
+    step_until(&mut harness, "the demo project", |app| {
+        app.view.samples.len() == 16
+    });
+    let expected = [
+        (Tab::Lab, "Motion classification + anomaly detection"),
+        (Tab::Capture, "Live signal"),
+        (Tab::Dataset, "16 samples, 160 s in total"),
+        (Tab::Features, "Processing blocks"),
+        (Tab::Train, "Training"),
+        (Tab::Evaluate, "Evaluation"),
+        (Tab::Optimize, "Optimization"),
+        (Tab::Deploy, "Deployment"),
+    ];
+    for (tab, text) in expected {
+        harness.get_by_label(tab.title()).click();
+        harness.step();
+        harness.step();
+        assert_eq!(harness.state().state.tab, tab);
+        assert!(
+            harness.query_by_label_contains(text).is_some(),
+            "{tab:?} panel should show {text:?}"
+        );
+    }
+}
+
+#[test]
+fn record_a_sample_on_the_virtual_board_then_relabel_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("p");
+    tinylab::project::Project::create(&dir, &tinylab::labs::lab("motion").unwrap()).unwrap();
+    let mut harness = harness(Startup::Project(dir));
+    step_until(&mut harness, "the project", |app| {
+        app.view.project.is_some()
+    });
+
+    harness.get_by_label("Capture").click();
+    harness.step();
+    harness.get_by_label("Start virtual board").click();
+    step_until(&mut harness, "the stream format", |app| {
+        app.view.device.format.is_some()
+    });
+    assert!(
+        harness.query_by_label_contains("3 axes · 50 Hz").is_some(),
+        "status bar shows the stream"
+    );
+
+    harness.get_by_label("terrestrial").click();
+    harness.state_mut().state.record_label = "terrestrial".into();
+    harness.state_mut().state.record_seconds = 1.0;
+    harness.step();
+    harness.get_by_label("Start recording").click();
+    step_until(&mut harness, "the recording", |app| {
+        app.view.samples.len() == 1
+    });
+    let sample = harness.state().view.samples[0].clone();
+    assert_eq!(
+        (sample.label.as_str(), sample.readings),
+        ("terrestrial", 50)
+    );
+
+    harness.get_by_label("Dataset").click();
+    harness.step();
+    harness.get_by_label(&sample.id.to_string()).click();
+    harness.step();
+    harness.state_mut().forms.relabel = "maritime".into();
+    harness.step();
+    harness.get_by_label("Relabel").click();
+    step_until(&mut harness, "the relabel", |app| {
+        app.view.samples[0].label == "maritime"
+    });
+    assert!(
+        harness.query_all_by_label("maritime").count() >= 2,
+        "new label in the table and in the class balance"
+    );
+
+    harness.get_by_label("Delete").click();
+    step_until(&mut harness, "the delete", |app| {
+        app.view.samples.is_empty()
+    });
+    harness
+        .get_by_label_contains("Undo delete 1 sample")
+        .click();
+    step_until(&mut harness, "the undo", |app| app.view.samples.len() == 1);
+}
