@@ -23,19 +23,23 @@ for _ in $(seq 60); do
 done
 [ -n "$window" ] || { echo "the window did not appear; see $out/app.log" >&2; exit 1; }
 sleep 4 # the virtual board's banner, format detection and a few seconds of signal
+# Xvfb has no window manager: give the window the keyboard focus ourselves, and type through
+# XTEST (xdotool without --window), which winit accepts, unlike synthetic XSendEvent keys.
+xdotool windowfocus --sync "$window" 2>/dev/null || true
+xdotool mousemove --window "$window" 640 780 click 1
 names=(lab capture dataset features train evaluate optimize deploy)
 for i in "${!names[@]}"; do
-  xdotool key --window "$window" "ctrl+$((i + 1))"
+  xdotool key "ctrl+$((i + 1))"
   sleep 1.5
   import -window root "$out/$((i + 1))-${names[$i]}.png"
 done
 # The Dataset panel with a sample selected and plotted.
-xdotool key --window "$window" ctrl+3
+xdotool key ctrl+3
 sleep 0.5
 xdotool mousemove --window "$window" 40 120 click 1
 sleep 1.5
 import -window root "$out/3b-dataset-selected.png"
-xdotool key --window "$window" ctrl+2 ctrl+i
+xdotool key ctrl+2 ctrl+i
 sleep 2
 import -window root "$out/9-capture-instructor.png"
 echo "screenshots in $out"

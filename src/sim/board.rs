@@ -10,10 +10,11 @@
 //! [`MotionSim`]. Lines are paced by absolute deadlines (`start + n / rate`), so the long-run rate
 //! is exact even when one line is late.
 //!
-//! Like a real USB CDC board, it never blocks on the host: when nobody reads and the pty's buffer
-//! holds more than about a second of lines, new lines are dropped (and counted), and a write that
-//! cannot complete within a few milliseconds is finished later rather than waited for. Stopping the
-//! board closes the master, which the reader sees as the board being unplugged.
+//! Like a real USB CDC board, it never blocks on the host: a write waits at most a few
+//! milliseconds, what the pty did not take is finished later, and while such a remainder is
+//! waiting (the pty's buffer, about 20 KB on Linux, is full because nobody reads) new lines are
+//! dropped and counted. A reader that opens the port clears that backlog. Stopping the board
+//! closes the master, which the reader sees as the board being unplugged.
 //!
 //! Pseudo-terminals exist on Linux and macOS only; elsewhere [`VirtualBoard::start`] says so.
 
@@ -182,10 +183,6 @@ impl VirtualBoard {
             slave,
             path,
         } = open_pty()?;
-        // The thread watches how much the host has left unread through its own handle on the slave.
-        let probe = slave.try_clone().map_err(|e| SimError::Pty {
-            reason: e.to_string(),
-        })?;
 
         let shared = Arc::new(Shared {
             motion: AtomicU8::new(motion_index(config.motion)),
@@ -197,7 +194,6 @@ impl VirtualBoard {
         let writer = Writer {
             config,
             master,
-            probe,
             shared: Arc::clone(&shared),
             stop_rx,
             pending: Vec::new(),
@@ -315,7 +311,6 @@ fn open_pty() -> Result<Pty, SimError> {
 struct Writer {
     config: BoardConfig,
     master: Box<dyn serialport::SerialPort>,
-    probe: Box<dyn serialport::SerialPort>,
     shared: Arc<Shared>,
     stop_rx: Receiver<()>,
     /// Bytes accepted from the "sketch" but not yet taken by the pty (a UART's transmit FIFO).
@@ -337,32 +332,31 @@ impl Writer {
         let write_timeout = Duration::from_secs_f64((period_s / 4.0).clamp(0.001, 0.02));
         // Best effort: the default timeout of the pair (100 ms) only makes dropping slower.
         let _ = self.master.set_timeout(write_timeout);
-        // About a second of lines (at most 3 KiB of the 4 KiB line buffer) left unread means
-        // nobody is reading: the board stops queueing, as a USB board whose host does not poll.
-        let unread_limit_bytes = (self.config.rate_hz * 24.0).clamp(1024.0, 3072.0) as u32;
-        let _ = self.run_until_end(period_s, unread_limit_bytes);
+        let _ = self.run_until_end(period_s);
         // Returning drops the master, which hangs up the pty: readers see the board vanish.
     }
 
-    fn run_until_end(&mut self, period_s: f64, unread_limit_bytes: u32) -> Result<(), End> {
+    fn run_until_end(&mut self, period_s: f64) -> Result<(), End> {
         if self.config.banner {
-            self.send_lines(&[BANNER_TITLE], unread_limit_bytes)?;
+            self.send_lines(&[BANNER_TITLE])?;
             self.pause(self.config.banner_delay_s)?;
-            self.send_lines(&[BANNER_COUNTDOWN], unread_limit_bytes)?;
+            self.send_lines(&[BANNER_COUNTDOWN])?;
             self.pause(self.config.banner_delay_s)?;
         }
         if self.config.header {
-            self.send_lines(&[HEADER_LINE], unread_limit_bytes)?;
+            self.send_lines(&[HEADER_LINE])?;
         }
         let mut sim = MotionSim::new(self.config.motion, self.config.seed);
         let start = Instant::now();
+        // Index of the next reading; reading n is due at start + n / rate.
         let mut n: u64 = 0;
         loop {
-            let due_s = n as f64 * period_s;
-            self.wait_until(start + Duration::from_secs_f64(due_s))?;
-            let late_s = start.elapsed().as_secs_f64() - due_s;
-            if late_s > MAX_LAG_S {
-                let skipped = (late_s / period_s).floor() as u64;
+            self.wait_until(start + Duration::from_secs_f64(n as f64 * period_s))?;
+            // Every reading whose time has come goes out in one write: a board woken late (the
+            // computer is busy) catches up at once, so the long-run rate stays exact.
+            let due = ((start.elapsed().as_secs_f64() / period_s).floor() as u64 + 1).max(n + 1);
+            if (due - n) as f64 * period_s > MAX_LAG_S {
+                let skipped = due - n - 1;
                 self.shared
                     .lines_dropped
                     .fetch_add(skipped, Ordering::Relaxed);
@@ -376,31 +370,29 @@ impl Writer {
                 .drain(..)
                 .collect();
             sim.set_motion(self.shared.motion());
-            let [x, y, z] = sim.reading_ms2(n as f64 * period_s);
-            lines.push(format!("{x:.2}\t{y:.2}\t{z:.2}"));
-            let counter = if self.send_lines(&lines, unread_limit_bytes)? {
+            let readings = due - n;
+            for index in n..due {
+                let [x, y, z] = sim.reading_ms2(index as f64 * period_s);
+                lines.push(format!("{x:.2}\t{y:.2}\t{z:.2}"));
+            }
+            n = due;
+            let counter = if self.send_lines(&lines)? {
                 &self.shared.lines_written
             } else {
                 &self.shared.lines_dropped
             };
-            counter.fetch_add(1, Ordering::Relaxed);
-            n += 1;
+            counter.fetch_add(readings, Ordering::Relaxed);
         }
     }
 
     /// Sends `lines` (each followed by `\r\n`) unless the host is not reading, in which case
     /// they are dropped, as a USB board drops what its host does not fetch. Says whether they
     /// were sent.
-    fn send_lines<S: AsRef<str>>(
-        &mut self,
-        lines: &[S],
-        unread_limit_bytes: u32,
-    ) -> Result<bool, End> {
-        // Finish what an earlier write left over first; if some is still left, the pty is full.
+    fn send_lines<S: AsRef<str>>(&mut self, lines: &[S]) -> Result<bool, End> {
+        // Finish what an earlier write left over first; if some is still left, the pty is full
+        // (about 20 KB unread on Linux): nobody is reading.
         self.flush()?;
-        // If the unread amount cannot be read, assume the host reads (never drop by mistake).
-        let unread_bytes = self.probe.bytes_to_read().unwrap_or(0);
-        if !self.pending.is_empty() || unread_bytes > unread_limit_bytes {
+        if !self.pending.is_empty() {
             return Ok(false);
         }
         for line in lines {

@@ -2,7 +2,7 @@
 //! stream's detected axes and rate, watch the live scrolling plot, and record labelled samples.
 
 use super::app::TinyLabApp;
-use super::plot::{Trace, series_plot_ui};
+use super::plot::{Trace, stacked_plots_ui};
 use crate::devices::forwarder::StreamFormat;
 use crate::project::sample::Split;
 use crate::protocol::{Command, DeviceSpec, RecordRequest};
@@ -330,7 +330,7 @@ fn live_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         .as_ref()
         .map(|p| p.settings.sensor.units.clone())
         .unwrap_or_default();
-    series_plot_ui(
+    stacked_plots_ui(
         ui,
         "live_plot",
         traces,
@@ -339,6 +339,7 @@ fn live_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
             newest_s.max(app.state.live_window_s),
         )),
         &units,
+        ui.available_height(),
     );
 }
 

@@ -4,7 +4,7 @@
 
 use super::app::TinyLabApp;
 use super::dialogs::DialogPurpose;
-use super::plot::{Trace, series_plot_ui};
+use super::plot::{Trace, stacked_plots_ui};
 use crate::project::formats::SampleFormat;
 use crate::project::sample::{SampleId, SampleMeta, Split};
 use crate::project::summarize;
@@ -31,14 +31,15 @@ pub fn dataset_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         });
     egui::CentralPanel::default().show(ui, |ui| {
         filter_ui(app, ui);
-        let plot_height = if app.forms.focused.is_some() {
-            300.0
+        // With a sample selected, the table takes the top 40 % and its plot the rest.
+        let table_height = if app.forms.focused.is_some() {
+            (ui.available_height() * 0.4).max(120.0)
         } else {
-            0.0
+            ui.available_height()
         };
-        let table_height = (ui.available_height() - plot_height).max(120.0);
         egui::ScrollArea::vertical()
             .id_salt("samples")
+            .auto_shrink([false, true])
             .max_height(table_height)
             .show(ui, |ui| table_ui(app, ui));
         sample_plot_ui(app, ui);
@@ -330,5 +331,12 @@ fn sample_plot_ui(app: &TinyLabApp, ui: &mut egui::Ui) {
         .as_ref()
         .map(|p| p.settings.sensor.units.clone())
         .unwrap_or_default();
-    series_plot_ui(ui, "sample_plot", traces, None, &units);
+    stacked_plots_ui(
+        ui,
+        "sample_plot",
+        traces,
+        None,
+        &units,
+        ui.available_height(),
+    );
 }

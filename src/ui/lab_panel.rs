@@ -46,6 +46,7 @@ fn current_lab_ui(app: &TinyLabApp, ui: &mut egui::Ui) {
     egui::Grid::new("lab_settings")
         .num_columns(2)
         .striped(true)
+        .max_col_width((ui.available_width() - 140.0).max(200.0))
         .show(ui, |ui| {
             let s = &settings.sensor;
             row(
@@ -89,7 +90,7 @@ fn current_lab_ui(app: &TinyLabApp, ui: &mut egui::Ui) {
 
 fn row(ui: &mut egui::Ui, name: &str, value: String) {
     ui.strong(name);
-    ui.label(value);
+    ui.add(egui::Label::new(value).wrap());
     ui.end_row();
 }
 

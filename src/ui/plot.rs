@@ -1,44 +1,66 @@
 //! Time-series plots shared by the Capture panel (live, scrolling) and the Dataset panel (one
-//! recorded sample): one line per axis, seconds on x, autoscaled y, legend with axis names.
+//! recorded sample): one plot per axis, stacked, each autoscaled on y so a small signal is not
+//! flattened by gravity on another axis, with x (seconds) and the cursor linked between them.
 
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Line, Plot, PlotPoints};
 
-/// Plot height in points (instructor mode scales it with the zoom factor).
-const PLOT_HEIGHT: f32 = 260.0;
+/// Smallest height of one axis plot, in points (instructor mode scales it with the zoom).
+const MIN_AXIS_HEIGHT: f32 = 70.0;
+/// Width reserved for y tick labels, so stacked plots line up.
+const Y_AXIS_WIDTH: f32 = 44.0;
 
-/// One named line of (seconds, value) points.
+/// One named trace of `[t_s, value]` points.
 pub struct Trace {
-    /// Axis name, shown in the legend.
+    /// Axis name, shown as the plot's label.
     pub name: String,
     /// Points as `[t_s, value]`.
     pub points: Vec<[f64; 2]>,
 }
 
-/// Draws `traces` in a plot with id `id`; `x_range_s` pins the x-axis (for scrolling plots).
-pub fn series_plot_ui(
+/// Draws one plot per trace in the height given; `x_range_s` pins x (for scrolling plots).
+pub fn stacked_plots_ui(
     ui: &mut egui::Ui,
     id: &str,
     traces: Vec<Trace>,
     x_range_s: Option<(f64, f64)>,
-    y_unit: &str,
+    unit: &str,
+    height: f32,
 ) {
-    let height = PLOT_HEIGHT.min(ui.available_height().max(120.0));
-    let mut plot = Plot::new(id)
-        .height(height)
-        .legend(Legend::default())
-        .x_axis_label("time (s)")
-        .y_axis_label(y_unit.to_owned())
-        .allow_scroll(false);
-    if x_range_s.is_some() {
-        // Scrolling: x follows the newest reading, y keeps fitting the data.
-        plot = plot.auto_bounds([false, true]);
+    let count = traces.len().max(1);
+    let spacing = ui.spacing().item_spacing.y;
+    let axis_height = ((height - spacing * count as f32) / count as f32).max(MIN_AXIS_HEIGHT);
+    let group = egui::Id::unique(id);
+    let colors = [
+        egui::Color32::from_rgb(230, 100, 90),
+        egui::Color32::from_rgb(90, 150, 235),
+        egui::Color32::from_rgb(170, 210, 80),
+    ];
+    for (index, Trace { name, points }) in traces.into_iter().enumerate() {
+        let last = index + 1 == count;
+        let mut plot = Plot::new((id, index))
+            .height(axis_height)
+            .link_axis(group, [true, false])
+            .link_cursor(group, [true, false])
+            .y_axis_min_width(Y_AXIS_WIDTH)
+            .y_axis_label(format!("{name} ({unit})"))
+            .show_axes([last, true])
+            .allow_scroll(false);
+        if last {
+            plot = plot.x_axis_label("time (s)");
+        }
+        if x_range_s.is_some() {
+            // Scrolling: x follows the newest reading, y keeps fitting the data.
+            plot = plot.auto_bounds([false, true]);
+        }
+        let color = colors
+            .get(index % colors.len())
+            .copied()
+            .unwrap_or(egui::Color32::GRAY);
+        plot.show(ui, |plot_ui| {
+            if let Some((min, max)) = x_range_s {
+                plot_ui.set_plot_bounds_x(min..=max);
+            }
+            plot_ui.line(Line::new(name, PlotPoints::new(points)).color(color));
+        });
     }
-    plot.show(ui, |plot_ui| {
-        if let Some((min, max)) = x_range_s {
-            plot_ui.set_plot_bounds_x(min..=max);
-        }
-        for Trace { name, points } in traces {
-            plot_ui.line(Line::new(name, PlotPoints::new(points)));
-        }
-    });
 }
