@@ -6,12 +6,17 @@
 #[derive(Clone, Debug)]
 pub struct Rng {
     state: u64,
+    /// The second normal deviate of the last Box–Muller pair.
+    spare: Option<f64>,
 }
 
 impl Rng {
     /// A generator seeded with `seed`.
     pub fn new(seed: u64) -> Self {
-        Self { state: seed }
+        Self {
+            state: seed,
+            spare: None,
+        }
     }
 
     /// The next 64 random bits.
@@ -28,11 +33,22 @@ impl Rng {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// Standard normal (Box–Muller).
+    /// Uniform in [low, high).
+    pub fn range(&mut self, (low, high): (f64, f64)) -> f64 {
+        low + (high - low) * self.next_f64()
+    }
+
+    /// Standard normal (Box–Muller; the pair's second deviate is kept for the next call).
     pub fn next_gaussian(&mut self) -> f64 {
-        let u1 = self.next_f64().max(f64::MIN_POSITIVE);
+        if let Some(spare) = self.spare.take() {
+            return spare;
+        }
+        let u1 = 1.0 - self.next_f64(); // (0, 1], so the logarithm is finite
         let u2 = self.next_f64();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        let radius = (-2.0 * u1.ln()).sqrt();
+        let angle = std::f64::consts::TAU * u2;
+        self.spare = Some(radius * angle.sin());
+        radius * angle.cos()
     }
 
     /// Uniform index in `0..n` (`n > 0`).

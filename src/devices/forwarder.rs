@@ -12,10 +12,11 @@
 //!   from [`default_axis_names`];
 //! * **the sampling rate**: arrival time is fitted against line index by least squares over at
 //!   least [`MIN_FIT_SPAN_S`] seconds and [`MIN_FIT_LINES`] lines. The fit uses every line, so it
-//!   is not fooled by the operating system delivering lines in bursts, which is what makes Edge
-//!   Impulse's own forwarder miss 50 Hz boards or report them 1 Hz off. The first
+//!   is not fooled by the operating system delivering lines in bursts (Edge Impulse's own
+//!   forwarder is known to fail on 50 Hz boards or report them 1 Hz off). The first
 //!   [`STALE_WINDOW_S`] seconds are left out because lines that waited in a buffer arrive all at
 //!   once just after the port opens. The result is snapped to a common rate by [`snap_rate_hz`].
+//!   What is measured is lines received per second: a link that loses many lines reads slower.
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
@@ -165,7 +166,7 @@ impl LineFit {
 #[derive(Debug, Clone, Default)]
 struct Detection {
     widths: BTreeMap<usize, WidthStats>,
-    /// Numeric lines kept for [`Decoder::take_buffered`], with their width.
+    /// Numeric lines kept for [`Decoder::take_buffered`], of every width until one wins.
     buffered: VecDeque<Vec<f32>>,
     /// Arrival time of the first numeric line (origin of all fit times).
     first_numeric_s: Option<f64>,

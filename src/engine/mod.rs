@@ -465,15 +465,19 @@ impl EngineLoop {
         self.flush_live();
     }
 
+    /// What recorded samples note as their source: `serial:/dev/ttyACM0`, `virtual-board`.
+    fn device_source(&self) -> String {
+        self.device
+            .as_ref()
+            .map(|d| d.source.clone())
+            .unwrap_or_default()
+    }
+
     fn finish_recording(&mut self, recording: Recording) {
         let Some(series) = recording.series else {
             return;
         };
-        let source = self
-            .device
-            .as_ref()
-            .map(|d| d.source.clone())
-            .unwrap_or_default();
+        let source = self.device_source();
         self.save_recording(&series, &recording.request, &source);
     }
 
@@ -550,11 +554,7 @@ impl EngineLoop {
         let Some(recording) = self.recording.take() else {
             return;
         };
-        let source = self
-            .device
-            .as_ref()
-            .map(|d| d.source.clone())
-            .unwrap_or_default();
+        let source = self.device_source();
         if recording.series.is_some() {
             let why = format!("the device sent no data for {} s", SILENCE_LIMIT.as_secs());
             self.interrupt_recording(recording, source, why);

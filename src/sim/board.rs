@@ -142,12 +142,7 @@ impl Shared {
 
 /// Index of a motion in [`Motion::ALL`], for the atomic.
 fn motion_index(motion: Motion) -> u8 {
-    match motion {
-        Motion::Idle => 0,
-        Motion::Lift => 1,
-        Motion::Maritime => 2,
-        Motion::Terrestrial => 3,
-    }
+    u8::try_from(motion.index()).unwrap_or(0)
 }
 
 /// A running virtual board. Dropping it stops the board and closes the pty.

@@ -17,6 +17,7 @@
 //! All four motions run all the time; switching cross-fades over [`CROSSFADE_S`], so the signal
 //! never jumps. Values are not rounded here; a board prints them with 2 decimals.
 
+use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::TAU;
 use std::fmt;
@@ -69,7 +70,7 @@ impl Motion {
     }
 
     /// Position in [`Motion::ALL`].
-    fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         match self {
             Motion::Idle => 0,
             Motion::Lift => 1,
@@ -102,53 +103,6 @@ impl FromStr for Motion {
     }
 }
 
-/// SplitMix64: a tiny, fast, well-mixed generator; enough for simulation, not for secrets.
-#[derive(Clone, Debug)]
-struct Rng {
-    state: u64,
-    /// The second normal deviate of the last Box–Muller pair.
-    spare: Option<f64>,
-}
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self {
-            state: seed,
-            spare: None,
-        }
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1_u64 << 53) as f64
-    }
-
-    /// Uniform in [low, high).
-    fn range(&mut self, (low, high): (f64, f64)) -> f64 {
-        low + (high - low) * self.unit()
-    }
-
-    /// Standard normal (Box–Muller).
-    fn gaussian(&mut self) -> f64 {
-        if let Some(spare) = self.spare.take() {
-            return spare;
-        }
-        let u1 = 1.0 - self.unit(); // (0, 1], so the logarithm is finite
-        let u2 = self.unit();
-        let radius = (-2.0 * u1.ln()).sqrt();
-        self.spare = Some(radius * (TAU * u2).sin());
-        radius * (TAU * u2).cos()
-    }
-}
-
 /// Smooth 0→1 ramp with zero slope at both ends.
 fn smoothstep(x: f64) -> f64 {
     let x = x.clamp(0.0, 1.0);
@@ -172,7 +126,7 @@ struct Oscillator {
 impl Oscillator {
     fn new(rng: &mut Rng, freq_range_hz: (f64, f64), amp_range: (f64, f64)) -> Self {
         let mut own = Rng::new(rng.next_u64());
-        let phase = own.unit();
+        let phase = own.next_f64();
         let freq_hz = own.range(freq_range_hz);
         let amp_from = own.range(amp_range);
         let amp_to = own.range(amp_range);
@@ -478,7 +432,7 @@ impl MotionSim {
                     .unwrap_or(0.0)
             };
             let bias = self.bias_ms2.get(axis).copied().unwrap_or(0.0);
-            *value = (mixed + bias + NOISE_MS2 * self.noise.gaussian()) as f32;
+            *value = (mixed + bias + NOISE_MS2 * self.noise.next_gaussian()) as f32;
         }
         reading
     }
@@ -724,7 +678,7 @@ mod tests {
     }
 
     #[test]
-    fn idle_to_idle_switch_is_seamless() {
+    fn switch_from_rest_starts_from_rest() {
         // From rest into lift: the first samples after the switch stay near rest.
         let mut sim = MotionSim::new(Motion::Idle, 5);
         let before = sim.reading_ms2(0.0);

@@ -313,23 +313,10 @@ fn live_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         .axes
         .iter()
         .enumerate()
-        .map(|(axis, name)| Trace {
-            name: name.clone(),
-            points: app
-                .view
-                .live
-                .tail(axis, count)
-                .map(|(i, v)| [i as f64 / rate_hz, f64::from(v)])
-                .collect(),
-        })
+        .map(|(axis, name)| Trace::new(name, app.view.live.tail(axis, count), rate_hz))
         .collect();
     let newest_s = app.view.live.total as f64 / rate_hz;
-    let units = app
-        .view
-        .project
-        .as_ref()
-        .map(|p| p.settings.sensor.units.clone())
-        .unwrap_or_default();
+    let units = app.view.sensor_units();
     stacked_plots_ui(
         ui,
         "live_plot",

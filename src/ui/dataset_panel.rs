@@ -316,21 +316,9 @@ fn sample_plot_ui(app: &TinyLabApp, ui: &mut egui::Ui) {
         .axes
         .iter()
         .enumerate()
-        .map(|(axis, name)| Trace {
-            name: name.clone(),
-            points: series
-                .axis(axis)
-                .enumerate()
-                .map(|(i, v)| [i as f64 / rate_hz, f64::from(v)])
-                .collect(),
-        })
+        .map(|(axis, name)| Trace::new(name, (0..).zip(series.axis(axis)), rate_hz))
         .collect();
-    let units = app
-        .view
-        .project
-        .as_ref()
-        .map(|p| p.settings.sensor.units.clone())
-        .unwrap_or_default();
+    let units = app.view.sensor_units();
     stacked_plots_ui(
         ui,
         "sample_plot",

@@ -17,6 +17,19 @@ pub struct Trace {
     pub points: Vec<[f64; 2]>,
 }
 
+impl Trace {
+    /// A trace from `(reading index, value)` pairs of a series sampled at `rate_hz`.
+    pub fn new(name: &str, readings: impl Iterator<Item = (u64, f32)>, rate_hz: f64) -> Self {
+        let points = readings
+            .map(|(i, v)| [i as f64 / rate_hz, f64::from(v)])
+            .collect();
+        Self {
+            name: name.to_owned(),
+            points,
+        }
+    }
+}
+
 /// Draws one plot per trace in the height given; `x_range_s` pins x (for scrolling plots).
 pub fn stacked_plots_ui(
     ui: &mut egui::Ui,

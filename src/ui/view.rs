@@ -276,6 +276,14 @@ impl View {
         });
     }
 
+    /// The unit of the project's sensor values (e.g. `m/s²`), or nothing without a project.
+    pub fn sensor_units(&self) -> String {
+        self.project
+            .as_ref()
+            .map(|p| p.settings.sensor.units.clone())
+            .unwrap_or_default()
+    }
+
     /// Labels in use plus the lab's own, sorted, without duplicates.
     pub fn known_labels(&self) -> Vec<String> {
         let mut labels: Vec<String> = self.samples.iter().map(|s| s.label.clone()).collect();
