@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use tinylab::devices::forwarder::StreamFormat;
 use tinylab::engine::Engine;
 use tinylab::project::DATASET_FILE;
 use tinylab::project::sample::{SampleMeta, Split};
@@ -241,4 +242,55 @@ fn records_from_the_virtual_board_and_keeps_a_partial_recording() {
         _ => None,
     });
     assert_eq!(kept.readings, readings);
+}
+
+#[test]
+fn a_format_set_by_hand_replaces_detection() {
+    let tmp = tempfile::tempdir().unwrap();
+    let engine = Engine::start(|| {}).unwrap();
+    new_project(&engine, &tmp.path().join("p"));
+    let manual = StreamFormat {
+        axes: vec!["x".into(), "y".into(), "z".into()],
+        rate_hz: 25.0,
+    };
+    engine
+        .send(Command::SetStreamFormat(Some(StreamFormat {
+            axes: vec![],
+            rate_hz: 25.0,
+        })))
+        .unwrap();
+    let text = expect(&engine, "notice", |e| match e {
+        Event::Notice { text, .. } => Some(text),
+        _ => None,
+    });
+    assert!(text.contains("at least one axis"), "{text}");
+    engine
+        .send(Command::SetStreamFormat(Some(manual.clone())))
+        .unwrap();
+    engine
+        .send(Command::Connect(DeviceSpec::VirtualBoard {
+            rate_hz: 50.0,
+            motion: Motion::Idle,
+        }))
+        .unwrap();
+    let format = expect(&engine, "FormatDetected", |e| match e {
+        Event::FormatDetected(format) => Some(format),
+        _ => None,
+    });
+    assert_eq!(format, manual, "no detection: the user's format at once");
+    engine
+        .send(Command::StartRecording(RecordRequest {
+            label: "idle".into(),
+            seconds: 1.0,
+            split: Split::Train,
+        }))
+        .unwrap();
+    let meta = expect(&engine, "RecordingSaved", |e| match e {
+        Event::RecordingSaved(meta) => Some(meta),
+        _ => None,
+    });
+    assert_eq!(
+        (meta.readings, meta.rate_hz, meta.axes.clone()),
+        (25, 25.0, manual.axes)
+    );
 }

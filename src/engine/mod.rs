@@ -266,16 +266,7 @@ impl EngineLoop {
                     self.notice(Level::Error, "the virtual board is not running");
                 }
             }
-            Command::SetStreamFormat(format) => {
-                self.format_override = format;
-                if let Some(device) = &mut self.device {
-                    device.decoder = self
-                        .format_override
-                        .clone()
-                        .map(Decoder::with_format)
-                        .unwrap_or_default();
-                }
-            }
+            Command::SetStreamFormat(format) => self.set_stream_format(format),
             Command::StartRecording(request) => self.start_recording(request),
             Command::CancelRecording => {
                 if self.recording.take().is_some() {
@@ -369,6 +360,34 @@ impl EngineLoop {
                 self.device = Some(device);
             }
             Err(e) => self.notice(Level::Error, e),
+        }
+    }
+
+    /// Uses the user's axes and rate from now on (`None`: detect them again).
+    fn set_stream_format(&mut self, format: Option<StreamFormat>) {
+        if let Some(f) = &format
+            && (f.axes.is_empty() || !(f.rate_hz.is_finite() && f.rate_hz > 0.0))
+        {
+            return self.notice(
+                Level::Error,
+                "name at least one axis and give a rate above 0 Hz",
+            );
+        }
+        self.format_override = format;
+        let Some(device) = &mut self.device else {
+            return;
+        };
+        device.decoder = self
+            .format_override
+            .clone()
+            .map(Decoder::with_format)
+            .unwrap_or_default();
+        match device.decoder.format().cloned() {
+            Some(format) => {
+                self.live_width = format.axes.len();
+                self.emit(Event::FormatDetected(format));
+            }
+            None => self.notice(Level::Info, "detecting the stream's axes and rate again"),
         }
     }
 
