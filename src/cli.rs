@@ -347,7 +347,7 @@ fn capture(
         Event::Recording {
             readings, target, ..
         } => {
-            eprint!("\rrecording {label}: {readings}/{target} readings");
+            progress(&format!("recording {label}: {readings}/{target} readings"));
             None
         }
         Event::RecordingSaved(meta) => Some(Ok(meta.clone())),
@@ -356,7 +356,7 @@ fn capture(
             seconds,
             reason,
         } => {
-            eprintln!();
+            progress("");
             if keep_partial {
                 eprintln!("{reason}; keeping the {readings} readings ({seconds:.1} s) recorded");
                 match engine.send(Command::KeepPartial(true)) {
@@ -373,7 +373,7 @@ fn capture(
         }
         _ => None,
     })?;
-    eprintln!();
+    progress("");
     println!(
         "saved {} \"{}\" ({} readings, {:.2} s at {} Hz, {})",
         meta.id,
@@ -397,7 +397,7 @@ fn run_job(dir: PathBuf, command: Command) -> Result<()> {
             Event::JobProgress {
                 fraction, message, ..
             } => {
-                eprint!("\r{:3.0}% {message:<60.60}", fraction * 100.0);
+                progress(&format!("{:3.0}% {message:<60.60}", fraction * 100.0));
                 None
             }
             Event::JobFinished { outcome, .. } => Some(match outcome {
@@ -408,7 +408,7 @@ fn run_job(dir: PathBuf, command: Command) -> Result<()> {
             _ => None,
         },
     );
-    eprint!("\r{:70}\r", "");
+    progress("");
     println!("{}", text?);
     Ok(())
 }
@@ -441,6 +441,14 @@ pub fn format_summary(summary: &DatasetSummary) -> String {
         summary.samples, summary.total_seconds
     );
     out
+}
+
+/// Rewrites the progress line on a terminal; prints nothing when stderr is a file or a pipe.
+fn progress(line: &str) {
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        // Blank the previous line, then write this one; an empty line just clears it.
+        eprint!("\r{:72}\r{line}", "");
+    }
 }
 
 /// Waits for the event `pick` accepts; an error notice from the engine ends the wait with it.
