@@ -2,7 +2,7 @@
 //! saving samples into a project, and simulating the motion board.
 //!
 //! `cargo bench --bench foundation` prints one line per measurement (the README quotes them).
-//! Under `cargo test` (no `--bench` argument) each case runs once, as a smoke test.
+//! Run without the `--bench` argument (the binary in `target/*/deps/`), each case runs once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a bench may panic
 

@@ -62,6 +62,24 @@ fn every_panel_opens_by_its_label() {
 }
 
 #[test]
+fn shortcuts_switch_panels_and_instructor_mode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut harness = harness(Startup::Demo(tmp.path().join("demo")));
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num3);
+    harness.step();
+    assert_eq!(harness.state().state.tab, Tab::Dataset);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::I);
+    harness.step();
+    harness.step();
+    assert!(harness.state().state.instructor_mode);
+    assert!(
+        harness.ctx.zoom_factor() > 1.5,
+        "instructor mode enlarges everything"
+    );
+}
+
+#[test]
 fn record_a_sample_on_the_virtual_board_then_relabel_it() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("p");

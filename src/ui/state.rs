@@ -70,3 +70,29 @@ impl UiState {
         self.recent_projects.truncate(RECENT_LIMIT);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_round_trips_and_old_files_get_defaults() {
+        let mut state = UiState {
+            instructor_mode: true,
+            tab: Tab::Dataset,
+            ..UiState::default()
+        };
+        state.remember_project(PathBuf::from("/a"));
+        state.remember_project(PathBuf::from("/b"));
+        state.remember_project(PathBuf::from("/a"));
+        assert_eq!(
+            state.recent_projects,
+            [PathBuf::from("/a"), PathBuf::from("/b")]
+        );
+        let text = serde_json::to_string(&state).unwrap();
+        assert_eq!(serde_json::from_str::<UiState>(&text).unwrap(), state);
+        // A state saved by an older TinyLab, with fields missing, still loads.
+        let old: UiState = serde_json::from_str(r#"{"tab":"Train"}"#).unwrap();
+        assert_eq!((old.tab, old.baud), (Tab::Train, 115_200));
+    }
+}
