@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod devices;
+pub mod dsp;
 pub mod engine;
 pub mod labs;
 pub mod project;
