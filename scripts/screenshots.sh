@@ -33,6 +33,12 @@ for i in "${!names[@]}"; do
   sleep 1.5
   import -window root "$out/$((i + 1))-${names[$i]}.png"
 done
+# The Features panel after Generate features (Ctrl+G): the explorer.
+xdotool key ctrl+4
+sleep 0.5
+xdotool key ctrl+g
+sleep 4
+import -window root "$out/4b-features-explorer.png"
 # The Dataset panel with a sample selected and plotted.
 xdotool key ctrl+3
 sleep 0.5

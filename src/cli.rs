@@ -130,6 +130,30 @@ pub enum CliCommand {
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormatArg,
     },
+    /// Generate the features of every sample with the project's processing block (cached).
+    Features {
+        /// Project folder.
+        dir: PathBuf,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one processing block on one input and print its features.
+    Dsp {
+        /// Block: spectral, mfcc, mfe, spectrogram, image, raw.
+        block: String,
+        /// A WAV file, a CSV of axis columns, or an image (PNG, JPEG, BMP).
+        input: PathBuf,
+        /// Override a setting by Edge Impulse's name, e.g. --set fft_length=64 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Sampling rate of a CSV without a timestamp column.
+        #[arg(long)]
+        rate_hz: Option<f64>,
+        /// Print {"names", "shape", "values"} as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Summarise a project's dataset: samples per label and split, total duration.
     Dataset {
         /// Project folder.
@@ -208,6 +232,14 @@ pub fn run(command: CliCommand) -> Result<()> {
             )
         }
         CliCommand::Dataset { dir, json } => dataset(dir, json),
+        CliCommand::Features { dir, json } => features(dir, json),
+        CliCommand::Dsp {
+            block,
+            input,
+            set,
+            rate_hz,
+            json,
+        } => dsp(&block, &input, &set, rate_hz, json),
     }
 }
 
@@ -221,11 +253,21 @@ fn new_project(dir: PathBuf, lab: &str) -> Result<()> {
         Event::ProjectOpened { .. } => Some(Ok(())),
         _ => None,
     })?;
-    println!(
-        "created {} (lab {lab}); record with `tinylab capture {} --port PATH --label idle --seconds 10`",
-        dir.display(),
-        dir.display()
-    );
+    let preset = crate::labs::lab(lab)?;
+    let next = if preset.sensor.kind == crate::project::MICROPHONE {
+        format!(
+            "add audio with `tinylab import {} FOLDER_OF_WAVS`",
+            dir.display()
+        )
+    } else {
+        let label = preset.capture.labels.first().map_or("idle", String::as_str);
+        let seconds = preset.capture.sample_seconds;
+        format!(
+            "record with `tinylab capture {} --port PATH --label {label} --seconds {seconds}`",
+            dir.display()
+        )
+    };
+    println!("created {} (lab {lab}); {next}", dir.display());
     Ok(())
 }
 
@@ -420,6 +462,128 @@ fn dataset(dir: PathBuf, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         print!("{}", format_summary(&summary));
+    }
+    Ok(())
+}
+
+fn features(dir: PathBuf, json: bool) -> Result<()> {
+    let engine = Engine::start(|| {})?;
+    open_project(&engine, dir)?;
+    engine.send(Command::GenerateFeatures)?;
+    let summary = wait_for(
+        &engine,
+        Duration::from_secs(24 * 3600),
+        |event| match event {
+            Event::JobProgress {
+                fraction, message, ..
+            } => {
+                progress(&format!("{:3.0}% {message}", fraction * 100.0));
+                None
+            }
+            Event::FeaturesGenerated(summary) => Some(Ok(summary.clone())),
+            Event::JobFinished {
+                outcome: JobOutcome::Failed(why),
+                ..
+            } => Some(Err(why.clone())),
+            Event::JobFinished {
+                outcome: JobOutcome::Cancelled,
+                ..
+            } => Some(Err("cancelled".into())),
+            _ => None,
+        },
+    )?;
+    progress("");
+    if json {
+        let points: Vec<_> = summary
+            .points
+            .iter()
+            .map(|p| serde_json::json!({"sample": p.sample.to_string(), "label": p.label, "window": p.window, "pca": p.xy}))
+            .collect();
+        let value = serde_json::json!({
+            "block": summary.block, "shape": summary.shape, "names": summary.names,
+            "samples": summary.samples, "windows": summary.windows, "from_cache": summary.from_cache,
+            "elapsed_s": summary.elapsed_s, "explained_variance_ratio": summary.explained_variance_ratio,
+            "points": points,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!(
+            "{}: {} windows from {} samples, {} features each (shape {:?}), in {:.3} s ({} samples from the cache)",
+            summary.block,
+            summary.windows,
+            summary.samples,
+            summary.shape.iter().product::<usize>(),
+            summary.shape,
+            summary.elapsed_s,
+            summary.from_cache
+        );
+    }
+    Ok(())
+}
+
+fn dsp(
+    block: &str,
+    input: &std::path::Path,
+    set: &[String],
+    rate_hz: Option<f64>,
+    json: bool,
+) -> Result<()> {
+    use crate::dsp::block::{BlockInput, DspSettings};
+    let mut settings = DspSettings::default_for(block)?;
+    for pair in set {
+        let Some((key, value)) = pair.split_once('=') else {
+            bail!("--set takes KEY=VALUE, got {pair:?}");
+        };
+        settings.set(key.trim(), value.trim())?;
+    }
+    let features = if settings.reads_images() {
+        let (width, height, rgb) = crate::project::formats::image::load_rgb(input)?;
+        settings.features(&BlockInput::Image(crate::dsp::image::ImageInput {
+            width,
+            height,
+            rgb: &rgb,
+        }))?
+    } else {
+        let series = match crate::project::formats::SampleFormat::of(input)? {
+            crate::project::formats::SampleFormat::Wav => {
+                crate::project::formats::wav::read_series(input)?
+            }
+            _ => crate::project::formats::csv::read_series(input, rate_hz)?,
+        };
+        let signal = crate::dsp::Signal {
+            axes: series.axes.len(),
+            rate_hz: series.rate_hz,
+            values: &series.values,
+        };
+        settings.features(&BlockInput::Signal {
+            signal,
+            axis_names: &series.axes,
+        })?
+    };
+    if json {
+        println!("{}", serde_json::to_string(&features)?);
+    } else {
+        println!(
+            "{} features, shape {:?}",
+            features.values.len(),
+            features.shape
+        );
+        if features.names.len() == features.values.len() {
+            for (name, value) in features.names.iter().zip(&features.values) {
+                println!("{name:<40} {value:>12.6}");
+            }
+        } else {
+            let cols = features.shape.last().copied().unwrap_or(1).max(1);
+            for row in features.values.chunks(cols) {
+                println!(
+                    "{}",
+                    row.iter()
+                        .map(|v| format!("{v:>9.4}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+            }
+        }
     }
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! can create any lab's project offline. A preset fills a new project's sensor, capture, impulse,
 //! DSP and model settings with the book's numbers.
 
+use crate::dsp::block::DspSettings;
+use crate::dsp::windowing::WindowSettings;
 use serde::{Deserialize, Serialize};
 
 /// The sensor a lab records.
@@ -30,17 +32,6 @@ pub struct CapturePreset {
     pub target_seconds_per_class: f64,
 }
 
-/// How long samples are cut into model inputs (Edge Impulse's "impulse").
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ImpulsePreset {
-    /// Window length.
-    pub window_ms: u32,
-    /// Stride between windows ("window increase").
-    pub window_increase_ms: u32,
-    /// Zero-pad samples shorter than a window.
-    pub zero_pad: bool,
-}
-
 /// A lab preset as stored in `labs/<id>/lab.toml`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LabPreset {
@@ -58,10 +49,10 @@ pub struct LabPreset {
     pub sensor: SensorPreset,
     /// Capture settings.
     pub capture: CapturePreset,
-    /// Windowing settings.
-    pub impulse: ImpulsePreset,
-    /// Processing block and its parameters, interpreted by the DSP module.
-    pub dsp: toml::Table,
+    /// How samples are cut into windows (Edge Impulse's "impulse").
+    pub impulse: WindowSettings,
+    /// Processing block and its parameters.
+    pub dsp: DspSettings,
     /// Model preset and training settings, interpreted by the training module.
     pub model: toml::Table,
     /// The book's reported results, for comparison.
@@ -69,7 +60,10 @@ pub struct LabPreset {
 }
 
 /// The lab files shipped with TinyLab, as `(id, text)`.
-const SHIPPED: &[(&str, &str)] = &[("motion", include_str!("../labs/motion/lab.toml"))];
+const SHIPPED: &[(&str, &str)] = &[
+    ("motion", include_str!("../labs/motion/lab.toml")),
+    ("kws", include_str!("../labs/kws/lab.toml")),
+];
 
 /// Errors reading a lab preset.
 #[derive(Debug, thiserror::Error)]

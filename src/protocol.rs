@@ -3,11 +3,14 @@
 
 use crate::devices::forwarder::StreamFormat;
 use crate::devices::ports::PortInfo;
+use crate::dsp::block::{BlockSteps, DspSettings};
+use crate::dsp::windowing::WindowSettings;
 use crate::project::ProjectFile;
 use crate::project::formats::SampleFormat;
 use crate::project::sample::{SampleId, SampleMeta, Series, Split};
 use crate::sim::motion::Motion;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Identifies one run of a long job.
 pub type JobId = u64;
@@ -128,6 +131,55 @@ pub enum Command {
     },
     /// Ask a job to stop.
     CancelJob(JobId),
+    /// Use this processing block and settings from now on (saved in the project file).
+    SetDsp(DspSettings),
+    /// Cut samples into windows this way from now on (saved in the project file).
+    SetWindow(WindowSettings),
+    /// Compute the features of every sample as a job (cached per settings).
+    GenerateFeatures,
+    /// Compute the block's intermediate steps on one window of a sample, for plots.
+    PreviewSteps {
+        /// The sample.
+        sample: SampleId,
+        /// Which window of it (clamped to the last one).
+        window: usize,
+    },
+}
+
+/// One dot of the feature explorer: a window of a sample, placed by PCA.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExplorerPoint {
+    /// The sample.
+    pub sample: SampleId,
+    /// Its label.
+    pub label: String,
+    /// Window index in the sample.
+    pub window: usize,
+    /// First and second principal component.
+    pub xy: [f32; 2],
+}
+
+/// What the UI needs of a finished feature generation (the matrix itself stays in the engine).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureSummary {
+    /// Block title, e.g. "Spectral analysis".
+    pub block: String,
+    /// Names of one window's values (may be empty for grids).
+    pub names: Vec<String>,
+    /// Shape of one window's features.
+    pub shape: Vec<usize>,
+    /// Samples processed.
+    pub samples: usize,
+    /// Windows (rows) in total.
+    pub windows: usize,
+    /// Samples read from the cache.
+    pub from_cache: usize,
+    /// Wall time.
+    pub elapsed_s: f64,
+    /// The explorer's dots (empty with fewer than two windows).
+    pub points: Vec<ExplorerPoint>,
+    /// Share of variance the two components explain.
+    pub explained_variance_ratio: [f64; 2],
 }
 
 /// How serious a notice is.
@@ -151,7 +203,7 @@ pub enum JobOutcome {
 }
 
 /// Engine → UI.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Event {
     /// A project is open (after create or open).
     ProjectOpened {
@@ -251,4 +303,19 @@ pub enum Event {
     },
     /// Live readings the UI was too slow to take, counted since the device connected.
     LiveDropped(u64),
+    /// The project's settings changed (block, window).
+    ProjectSettings(Box<ProjectFile>),
+    /// Features were generated for the whole dataset.
+    FeaturesGenerated(Arc<FeatureSummary>),
+    /// A block's intermediate steps on one window, for the Features panel.
+    StepsReady {
+        /// The sample.
+        sample: SampleId,
+        /// The window shown.
+        window: usize,
+        /// How many windows the sample has.
+        windows: usize,
+        /// The steps.
+        steps: Arc<BlockSteps>,
+    },
 }

@@ -43,7 +43,7 @@ fn every_panel_opens_by_its_label() {
         (Tab::Lab, "Motion classification + anomaly detection"),
         (Tab::Capture, "Live signal"),
         (Tab::Dataset, "16 samples, 160 s in total"),
-        (Tab::Features, "Processing blocks"),
+        (Tab::Features, "Processing block"),
         (Tab::Train, "Training"),
         (Tab::Evaluate, "Evaluation"),
         (Tab::Optimize, "Optimization"),
@@ -59,6 +59,35 @@ fn every_panel_opens_by_its_label() {
             "{tab:?} panel should show {text:?}"
         );
     }
+}
+
+#[test]
+fn features_panel_generates_and_explores() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut harness = harness(Startup::Demo(tmp.path().join("demo")));
+    step_until(&mut harness, "the demo project", |app| {
+        app.view.samples.len() == 16
+    });
+    harness.get_by_label("Features").click();
+    step_until(&mut harness, "the block's steps on a window", |app| {
+        app.view.steps.is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("Spectrum (max-hold power)")
+            .is_some()
+    );
+    harness.get_by_label("Generate features").click();
+    step_until(&mut harness, "the features", |app| {
+        app.view.features.is_some()
+    });
+    let summary = harness.state().view.features.clone().unwrap();
+    assert_eq!((summary.windows, summary.shape.clone()), (656, vec![63]));
+    assert!(
+        harness
+            .query_by_label_contains("PCA: the two axes explain")
+            .is_some()
+    );
 }
 
 #[test]

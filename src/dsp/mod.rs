@@ -7,7 +7,19 @@
 //! returning [`Features`], and a `steps(..)` function returning the intermediates the Features
 //! panel plots. Arithmetic is `f64` inside (as numpy's) and `f32` in the feature vector.
 
+pub mod block;
 pub mod fft;
+pub mod filter;
+pub mod image;
+pub mod mfcc;
+pub mod mfe;
+pub mod pca;
+pub mod raw;
+pub mod spectral;
+pub mod spectrogram;
+pub mod speech;
+pub mod wavelet;
+pub mod windowing;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -57,7 +69,7 @@ impl Signal<'_> {
         if self.axes == 0 || self.values.is_empty() {
             return Err(DspError::EmptyWindow);
         }
-        if self.values.len() % self.axes != 0 {
+        if !self.values.len().is_multiple_of(self.axes) {
             return Err(DspError::Ragged {
                 values: self.values.len(),
                 axes: self.axes,

@@ -17,6 +17,8 @@ pub enum JobOutput {
     Imported(Vec<NewSample>),
     /// A sentence saying what was written.
     Done(String),
+    /// Features of the whole dataset.
+    Features(Box<super::features_job::FeatureSet>),
 }
 
 /// What an import needs to know about the project.
@@ -31,6 +33,8 @@ pub struct ImportPlan {
     pub fallback_rate_hz: f64,
     /// The project's axes: files must have as many.
     pub axes: Vec<String>,
+    /// The project's rate: files must be within 1 % of it.
+    pub rate_hz: f64,
     /// Seed for the automatic split.
     pub seed: u64,
 }
@@ -43,11 +47,14 @@ pub fn import(plan: ImportPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutput
         split,
         fallback_rate_hz,
         axes,
+        rate_hz,
         seed,
     } = plan;
     let files = expand_folders(files).map_err(failed)?;
     if files.is_empty() {
-        return Err(JobError::Failed("no .csv or .json files to import".into()));
+        return Err(JobError::Failed(
+            "no .csv, .json or .wav files to import".into(),
+        ));
     }
     let mut samples = Vec::with_capacity(files.len());
     for (done, path) in files.iter().enumerate() {
@@ -72,6 +79,14 @@ pub fn import(plan: ImportPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutput
                 imported.series.axes.join(", "),
                 axes.len(),
                 axes.join(", ")
+            )));
+        }
+        let file_rate_hz = imported.series.rate_hz;
+        if (file_rate_hz - rate_hz).abs() > 0.01 * rate_hz {
+            return Err(failed(format!(
+                "{}: sampled at {file_rate_hz:.1} Hz, but this project works at {rate_hz} Hz; resample the file \
+                 first (e.g. `sox in.wav -r {rate_hz} out.wav`)",
+                path.display()
             )));
         }
         let name = path
@@ -159,8 +174,13 @@ pub fn export(
             done as f32 / items.len().max(1) as f32,
             format!("writing {}", meta.id),
         );
-        let mut series = formats::csv::read_series(path, Some(meta.rate_hz)).map_err(failed)?;
-        series.rate_hz = meta.rate_hz;
+        let series = formats::read_stored(path, meta.rate_hz).map_err(failed)?;
+        // Audio stays audio: WAV samples export as WAV whatever format was asked for.
+        let format = if matches!(SampleFormat::of(path), Ok(SampleFormat::Wav)) {
+            SampleFormat::Wav
+        } else {
+            format
+        };
         let folder = match meta.split {
             Split::Train => "training",
             Split::Test => "testing",

@@ -9,6 +9,7 @@
 
 mod dataset_jobs;
 mod device;
+pub mod features_job;
 pub mod jobs;
 mod undo;
 
@@ -142,6 +143,8 @@ struct EngineLoop {
     live_width: usize,
     live_dropped: u64,
     live_dropped_reported: u64,
+    /// The last generated features (the training issue reads them).
+    features: Option<Arc<features_job::FeatureSet>>,
 }
 
 impl EngineLoop {
@@ -167,6 +170,7 @@ impl EngineLoop {
             live_width: 0,
             live_dropped: 0,
             live_dropped_reported: 0,
+            features: None,
         }
     }
 
@@ -288,6 +292,23 @@ impl EngineLoop {
             Command::CancelJob(id) => {
                 self.jobs.cancel(id);
             }
+            Command::SetDsp(dsp) => self.update_settings(|file| file.dsp = dsp),
+            Command::SetWindow(window) => self.update_settings(|file| file.impulse = window),
+            Command::GenerateFeatures => self.start_features(),
+            Command::PreviewSteps { sample, window } => self.preview_steps(sample, window),
+        }
+    }
+
+    fn update_settings(&mut self, change: impl FnOnce(&mut crate::project::ProjectFile)) {
+        let Some(project) = &mut self.project else {
+            return self.notice(Level::Error, "no project is open");
+        };
+        match project.update_settings(change) {
+            Ok(()) => {
+                let settings = Box::new(project.settings().clone());
+                self.emit(Event::ProjectSettings(settings));
+            }
+            Err(e) => self.notice(Level::Error, format!("the settings were not saved: {e}")),
         }
     }
 
@@ -641,6 +662,7 @@ impl EngineLoop {
             split,
             fallback_rate_hz: settings.sensor.rate_hz,
             axes: settings.sensor.axes.clone(),
+            rate_hz: settings.sensor.rate_hz,
             seed: project.samples().len() as u64 + 1,
         };
         let name = format!("import {} file(s)", plan.files.len());
@@ -664,6 +686,75 @@ impl EngineLoop {
         self.spawn_job(name, move |ctx| {
             dataset_jobs::export(items, &out_dir, format, &units, ctx)
         });
+    }
+
+    fn start_features(&mut self) {
+        let Some(project) = &self.project else {
+            return self.notice(Level::Error, "open a project before generating features");
+        };
+        let settings = project.settings();
+        let plan = features_job::FeaturePlan {
+            dsp: settings.dsp.clone(),
+            window: settings.impulse.clone(),
+            samples: project
+                .samples()
+                .iter()
+                .map(|m| (m.clone(), project.sample_path(m)))
+                .collect(),
+            cache_root: project
+                .dir()
+                .join(crate::project::CACHE_DIR)
+                .join("features"),
+        };
+        let name = format!("features for {} samples", plan.samples.len());
+        self.spawn_job(name, move |ctx| {
+            features_job::generate(plan, ctx).map(|set| JobOutput::Features(Box::new(set)))
+        });
+    }
+
+    fn preview_steps(&mut self, sample: SampleId, window: usize) {
+        let Some(project) = &self.project else { return };
+        let result = (|| -> Result<Event, String> {
+            let meta = project.sample(sample).map_err(|e| e.to_string())?;
+            let series = project.load_series(sample).map_err(|e| e.to_string())?;
+            let settings = project.settings();
+            let ranges =
+                crate::dsp::windowing::windows(series.readings(), meta.rate_hz, &settings.impulse);
+            let last = ranges
+                .len()
+                .checked_sub(1)
+                .ok_or("the sample is shorter than one window")?;
+            let window = window.min(last);
+            let range = ranges.get(window).cloned().unwrap_or_default();
+            let window_readings =
+                crate::dsp::windowing::readings_in(settings.impulse.window_ms, meta.rate_hz);
+            let axes = series.axes.len();
+            let values =
+                crate::dsp::windowing::window_values(&series.values, axes, range, window_readings);
+            let signal = crate::dsp::Signal {
+                axes,
+                rate_hz: meta.rate_hz,
+                values: &values,
+            };
+            let input = crate::dsp::block::BlockInput::Signal {
+                signal,
+                axis_names: &series.axes,
+            };
+            let steps = settings
+                .dsp
+                .steps(&input)
+                .map_err(|e| format!("{sample}: {e}"))?;
+            Ok(Event::StepsReady {
+                sample,
+                window,
+                windows: ranges.len(),
+                steps: Arc::new(steps),
+            })
+        })();
+        match result {
+            Ok(event) => self.emit(event),
+            Err(e) => self.notice(Level::Error, e),
+        }
     }
 
     fn spawn_job(
@@ -702,12 +793,57 @@ impl EngineLoop {
                 let outcome = match result {
                     Ok(JobOutput::Imported(samples)) => self.add_imported(samples),
                     Ok(JobOutput::Done(text)) => JobOutcome::Done(text),
+                    Ok(JobOutput::Features(set)) => self.features_ready(*set),
                     Err(None) => JobOutcome::Cancelled,
                     Err(Some(why)) => JobOutcome::Failed(why),
                 };
                 self.emit(Event::JobFinished { id, name, outcome });
             }
         }
+    }
+
+    fn features_ready(&mut self, set: features_job::FeatureSet) -> JobOutcome {
+        let points = match &set.projection {
+            Some(projection) => set
+                .rows
+                .iter()
+                .zip(&projection.points)
+                .map(|(row, xy)| crate::protocol::ExplorerPoint {
+                    sample: row.sample,
+                    label: row.label.clone(),
+                    window: row.window,
+                    xy: *xy,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let samples = set
+            .rows
+            .iter()
+            .map(|r| r.sample)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let summary = crate::protocol::FeatureSummary {
+            block: set.dsp.title().to_owned(),
+            names: set.names.clone(),
+            shape: set.shape.clone(),
+            samples,
+            windows: set.rows.len(),
+            from_cache: set.from_cache,
+            elapsed_s: set.elapsed_s,
+            points,
+            explained_variance_ratio: set
+                .projection
+                .as_ref()
+                .map_or([0.0; 2], |p| p.explained_variance_ratio),
+        };
+        let text = format!(
+            "features: {} windows of {} samples, shape {:?}, in {:.2} s ({} samples from the cache)",
+            summary.windows, summary.samples, summary.shape, summary.elapsed_s, summary.from_cache
+        );
+        self.features = Some(Arc::new(set));
+        self.emit(Event::FeaturesGenerated(Arc::new(summary)));
+        JobOutcome::Done(text)
     }
 
     fn add_imported(&mut self, samples: Vec<NewSample>) -> JobOutcome {

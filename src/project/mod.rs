@@ -15,7 +15,9 @@ pub mod atomic;
 pub mod formats;
 pub mod sample;
 
-use crate::labs::{CapturePreset, ImpulsePreset, LabPreset, SensorPreset};
+use crate::dsp::block::DspSettings;
+use crate::dsp::windowing::WindowSettings;
+use crate::labs::{CapturePreset, LabPreset, SensorPreset};
 use sample::{SampleId, SampleMeta, Series, Split};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -30,7 +32,11 @@ pub const PROJECT_FILE: &str = "tinylab.toml";
 /// Name of the sample index inside a project folder.
 pub const DATASET_FILE: &str = "dataset.json";
 const SAMPLES_DIR: &str = "samples";
+/// The sensor kind of audio projects, whose samples are stored as WAV.
+pub const MICROPHONE: &str = "microphone";
 const TRASH_DIR: &str = ".trash";
+/// Derived data (features), safe to delete: everything in it can be recomputed.
+pub const CACHE_DIR: &str = ".cache";
 
 /// Errors of the project store. Each names the file and says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -103,10 +109,10 @@ pub struct ProjectFile {
     pub sensor: SensorPreset,
     /// Capture settings.
     pub capture: CapturePreset,
-    /// Windowing settings.
-    pub impulse: ImpulsePreset,
-    /// Processing block and parameters (interpreted by the DSP module).
-    pub dsp: toml::Table,
+    /// How samples are cut into windows.
+    pub impulse: WindowSettings,
+    /// Processing block and its settings.
+    pub dsp: DspSettings,
     /// Model and training settings (interpreted by the training module).
     pub model: toml::Table,
 }
@@ -273,6 +279,17 @@ impl Project {
         &self.file
     }
 
+    /// Changes the settings and saves the project file; on a failed save nothing changes.
+    pub fn update_settings(&mut self, change: impl FnOnce(&mut ProjectFile)) -> Result<()> {
+        let before = self.file.clone();
+        change(&mut self.file);
+        if let Err(e) = self.save_project_file() {
+            self.file = before;
+            return Err(e);
+        }
+        Ok(())
+    }
+
     /// Every sample, in the order they were added.
     pub fn samples(&self) -> &[SampleMeta] {
         &self.index.samples
@@ -335,7 +352,7 @@ impl Project {
             let id = SampleId(self.index.next_id);
             let meta = SampleMeta {
                 id,
-                file: format!("{id}.csv"),
+                file: format!("{id}.{}", self.storage_format().extension()),
                 label,
                 split,
                 sensor: self.file.sensor.kind.clone(),
@@ -346,7 +363,7 @@ impl Project {
                 created_unix_s,
             };
             let path = self.sample_path(&meta);
-            if let Err(e) = formats::csv::write_series(&path, &series) {
+            if let Err(e) = formats::write_sample(&path, self.storage_format(), &series, "") {
                 result = Err(ProjectError::Io { path, source: e });
                 break;
             }
@@ -367,13 +384,19 @@ impl Project {
         Ok(added)
     }
 
-    /// Reads a sample's series from its CSV.
+    /// How this project stores samples: WAV for audio projects, CSV for other sensors.
+    pub fn storage_format(&self) -> formats::SampleFormat {
+        if self.file.sensor.kind == MICROPHONE {
+            formats::SampleFormat::Wav
+        } else {
+            formats::SampleFormat::Csv
+        }
+    }
+
+    /// Reads a sample's series from its file.
     pub fn load_series(&self, id: SampleId) -> Result<Series> {
         let meta = self.sample(id)?;
-        let path = self.sample_path(meta);
-        let mut series = formats::csv::read_series(&path, Some(meta.rate_hz))?;
-        series.rate_hz = meta.rate_hz;
-        Ok(series)
+        Ok(formats::read_stored(&self.sample_path(meta), meta.rate_hz)?)
     }
 
     /// Changes a sample's label; returns the old label.

@@ -6,7 +6,7 @@ use super::dialogs::{DialogPurpose, Dialogs};
 use super::state::{STORAGE_KEY, Theme, UiState};
 use super::tab::Tab;
 use super::view::View;
-use super::{capture_panel, dataset_panel, lab_panel, status_bar, upcoming_panel};
+use super::{capture_panel, dataset_panel, features_panel, lab_panel, status_bar, upcoming_panel};
 use crate::engine::Engine;
 use crate::project::formats::SampleFormat;
 use crate::project::sample::SampleId;
@@ -65,6 +65,12 @@ pub struct Forms {
     pub import_split: SplitChoice,
     /// Format for exports.
     pub export_format: SampleFormat,
+    /// Window of the focused sample shown in the Features panel.
+    pub preview_window: usize,
+    /// The preview last asked of the engine: (sample, window, settings revision).
+    pub preview_requested: Option<(SampleId, usize, u64)>,
+    /// MFCC step shown.
+    pub mfcc_step: super::features_panel::MfccStep,
 }
 
 impl Default for Forms {
@@ -86,6 +92,9 @@ impl Default for Forms {
             open_project_dir: String::new(),
             import_split: SplitChoice::Auto,
             export_format: SampleFormat::Csv,
+            preview_window: 0,
+            preview_requested: None,
+            mfcc_step: super::features_panel::MfccStep::default(),
         }
     }
 }
@@ -225,7 +234,8 @@ impl TinyLabApp {
             Tab::Lab => lab_panel::lab_panel_ui(self, ui),
             Tab::Capture => capture_panel::capture_panel_ui(self, ui),
             Tab::Dataset => dataset_panel::dataset_panel_ui(self, ui),
-            tab @ (Tab::Features | Tab::Train | Tab::Evaluate | Tab::Optimize | Tab::Deploy) => {
+            Tab::Features => features_panel::features_panel_ui(self, ui),
+            tab @ (Tab::Train | Tab::Evaluate | Tab::Optimize | Tab::Deploy) => {
                 upcoming_panel::upcoming_panel_ui(tab, ui);
             }
         });

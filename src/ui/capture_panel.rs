@@ -325,6 +325,7 @@ fn live_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
             (newest_s - app.state.live_window_s).max(0.0),
             newest_s.max(app.state.live_window_s),
         )),
+        "time (s)",
         &units,
         ui.available_height(),
     );

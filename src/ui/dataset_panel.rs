@@ -154,6 +154,7 @@ fn click(app: &mut TinyLabApp, rows: &[SampleMeta], id: SampleId, modifiers: egu
         forms.selected.insert(id);
     }
     forms.focused = Some(id);
+    forms.preview_window = 0;
     if let Some(meta) = rows.iter().find(|m| m.id == id) {
         forms.relabel.clone_from(&meta.label);
     }
@@ -324,6 +325,7 @@ fn sample_plot_ui(app: &TinyLabApp, ui: &mut egui::Ui) {
         "sample_plot",
         traces,
         None,
+        "time (s)",
         &units,
         ui.available_height(),
     );

@@ -75,7 +75,21 @@ fn current_lab_ui(app: &TinyLabApp, ui: &mut egui::Ui) {
                     if i.zero_pad { "on" } else { "off" }
                 ),
             );
-            row(ui, "Processing", table_summary(&settings.dsp));
+            row(
+                ui,
+                "Processing",
+                format!(
+                    "{}: {}",
+                    settings.dsp.title(),
+                    settings
+                        .dsp
+                        .parameters()
+                        .iter()
+                        .map(|(k, v)| format!("{k} = {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
             row(ui, "Model", table_summary(&settings.model));
             if let Some(lab) = &lab {
                 row(ui, "Book results", table_summary(&lab.book));

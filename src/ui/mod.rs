@@ -5,6 +5,7 @@ pub mod app;
 mod capture_panel;
 mod dataset_panel;
 pub mod dialogs;
+pub mod features_panel;
 mod lab_panel;
 mod plot;
 pub mod state;

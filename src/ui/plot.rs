@@ -30,12 +30,14 @@ impl Trace {
     }
 }
 
-/// Draws one plot per trace in the height given; `x_range_s` pins x (for scrolling plots).
+/// Draws one plot per trace in the height given, `x_label` under the last; `x_range_s` pins x
+/// (for scrolling plots).
 pub fn stacked_plots_ui(
     ui: &mut egui::Ui,
     id: &str,
     traces: Vec<Trace>,
     x_range_s: Option<(f64, f64)>,
+    x_label: &str,
     unit: &str,
     height: f32,
 ) {
@@ -55,11 +57,15 @@ pub fn stacked_plots_ui(
             .link_axis(group, [true, false])
             .link_cursor(group, [true, false])
             .y_axis_min_width(Y_AXIS_WIDTH)
-            .y_axis_label(format!("{name} ({unit})"))
+            .y_axis_label(if unit.is_empty() {
+                name.clone()
+            } else {
+                format!("{name} ({unit})")
+            })
             .show_axes([last, true])
             .allow_scroll(false);
         if last {
-            plot = plot.x_axis_label("time (s)");
+            plot = plot.x_axis_label(x_label.to_owned());
         }
         if x_range_s.is_some() {
             // Scrolling: x follows the newest reading, y keeps fitting the data.
@@ -76,4 +82,37 @@ pub fn stacked_plots_ui(
             plot_ui.line(Line::new(name, PlotPoints::new(points)).color(color));
         });
     }
+}
+
+/// A matrix as a heat map: `rows` is time-major (`rows[t][k]`), drawn with time on x and `k`
+/// on y, lowest `k` at the bottom, so MFCC frames, mel energies and spectrograms read as in the
+/// book's figures.
+pub fn heatmap_ui(ui: &mut egui::Ui, id: &str, rows: &[Vec<f64>], y_label: &str, height: f32) {
+    let frames = rows.len();
+    let bins = rows.first().map_or(0, Vec::len);
+    if frames == 0 || bins == 0 {
+        ui.weak("nothing to show");
+        return;
+    }
+    // egui_plot puts the heat map's first row at the bottom: row k is coefficient/bin k.
+    let mut values = Vec::with_capacity(frames * bins);
+    for k in 0..bins {
+        values.extend(
+            rows.iter()
+                .map(|frame| frame.get(k).copied().unwrap_or(0.0)),
+        );
+    }
+    Plot::new(id)
+        .height(height)
+        .x_axis_label("frame")
+        .y_axis_label(y_label.to_owned())
+        .show_grid(false)
+        .allow_scroll(false)
+        .show(ui, |plot_ui| {
+            plot_ui.add(
+                egui_plot::Heatmap::new(values, frames)
+                    .show_labels(false)
+                    .at(egui_plot::PlotPoint::new(0.0, 0.0)),
+            );
+        });
 }

@@ -5,12 +5,6 @@ use super::tab::Tab;
 /// Draws the explanation for a panel that later work fills in.
 pub fn upcoming_panel_ui(tab: Tab, ui: &mut egui::Ui) {
     let (title, text) = match tab {
-        Tab::Features => (
-            "Processing blocks",
-            "Here you will pick the lab's processing block (spectral analysis, MFCC, MFE, spectrogram, image, raw), \
-             see what it computes for the selected sample, generate features for the whole dataset, and explore \
-             them in 2-D coloured by class.",
-        ),
         Tab::Train => (
             "Training",
             "Here you will choose a model preset and its settings, press Train, and watch loss and accuracy for \
@@ -31,7 +25,7 @@ pub fn upcoming_panel_ui(tab: Tab, ui: &mut egui::Ui) {
             "Here you will export the model (.tflite, C array, C library, Arduino library) and send it to a \
              connected board with one click, then see what the board itself predicts.",
         ),
-        Tab::Lab | Tab::Capture | Tab::Dataset => ("", ""),
+        Tab::Lab | Tab::Capture | Tab::Dataset | Tab::Features => ("", ""),
     };
     ui.heading(title);
     ui.add_space(6.0);

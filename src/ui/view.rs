@@ -3,11 +3,13 @@
 
 use crate::devices::forwarder::StreamFormat;
 use crate::devices::ports::PortInfo;
+use crate::dsp::block::BlockSteps;
 use crate::project::ProjectFile;
 use crate::project::sample::{SampleId, SampleMeta, Series};
-use crate::protocol::{Event, JobId, JobOutcome, Level};
+use crate::protocol::{Event, FeatureSummary, JobId, JobOutcome, Level};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Readings kept for the live plot.
@@ -121,6 +123,19 @@ pub struct Notice {
     pub at: Instant,
 }
 
+/// A block's steps on one window of a sample.
+#[derive(Clone, Debug)]
+pub struct StepsView {
+    /// The sample.
+    pub sample: SampleId,
+    /// The window shown.
+    pub window: usize,
+    /// Windows in the sample.
+    pub windows: usize,
+    /// The steps.
+    pub steps: Arc<BlockSteps>,
+}
+
 /// Everything the panels draw.
 #[derive(Debug, Default)]
 pub struct View {
@@ -148,6 +163,14 @@ pub struct View {
     pub jobs: BTreeMap<JobId, JobView>,
     /// Recent notices, newest last.
     pub notices: VecDeque<Notice>,
+    /// The last generated features.
+    pub features: Option<Arc<FeatureSummary>>,
+    /// True when the settings changed after the features were generated.
+    pub features_stale: bool,
+    /// Counts settings changes, so previews know when to recompute.
+    pub settings_revision: u64,
+    /// The block's steps on the previewed window.
+    pub steps: Option<StepsView>,
 }
 
 impl View {
@@ -160,6 +183,33 @@ impl View {
                     settings: *settings,
                 });
                 self.loaded = None;
+                self.features = None;
+                self.steps = None;
+                self.settings_revision += 1;
+            }
+            Event::ProjectSettings(settings) => {
+                if let Some(project) = &mut self.project {
+                    project.settings = *settings;
+                }
+                self.features_stale = self.features.is_some();
+                self.settings_revision += 1;
+            }
+            Event::FeaturesGenerated(summary) => {
+                self.features = Some(summary);
+                self.features_stale = false;
+            }
+            Event::StepsReady {
+                sample,
+                window,
+                windows,
+                steps,
+            } => {
+                self.steps = Some(StepsView {
+                    sample,
+                    window,
+                    windows,
+                    steps,
+                });
             }
             Event::DatasetChanged { samples, undo } => {
                 if let Some((id, _)) = &self.loaded

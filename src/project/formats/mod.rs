@@ -4,6 +4,8 @@
 
 pub mod csv;
 pub mod ei_json;
+pub mod image;
+pub mod wav;
 
 use super::sample::Series;
 use std::path::{Path, PathBuf};
@@ -40,6 +42,8 @@ pub enum SampleFormat {
     Csv,
     /// Edge Impulse data acquisition JSON.
     EiJson,
+    /// WAV audio (any bit depth; kept in int16 units).
+    Wav,
 }
 
 impl SampleFormat {
@@ -53,9 +57,10 @@ impl SampleFormat {
         {
             Some("csv") => Ok(Self::Csv),
             Some("json") => Ok(Self::EiJson),
+            Some("wav") => Ok(Self::Wav),
             _ => Err(FormatError::new(
                 path,
-                "unknown file type: TinyLab imports .csv and Edge Impulse .json sensor files",
+                "unknown file type: TinyLab imports .csv and Edge Impulse .json sensor files and .wav audio",
             )),
         }
     }
@@ -65,6 +70,7 @@ impl SampleFormat {
         match self {
             Self::Csv => "csv",
             Self::EiJson => "json",
+            Self::Wav => "wav",
         }
     }
 }
@@ -83,6 +89,7 @@ pub fn read_sample(path: &Path, fallback_rate_hz: f64) -> Result<ImportedSample,
     let series = match SampleFormat::of(path)? {
         SampleFormat::Csv => csv::read_series(path, Some(fallback_rate_hz))?,
         SampleFormat::EiJson => ei_json::read_series(path)?,
+        SampleFormat::Wav => wav::read_series(path)?,
     };
     Ok(ImportedSample {
         series,
@@ -100,7 +107,19 @@ pub fn write_sample(
     match format {
         SampleFormat::Csv => csv::write_series(path, series),
         SampleFormat::EiJson => ei_json::write_series(path, series, units),
+        SampleFormat::Wav => wav::write_series(path, series),
     }
+}
+
+/// Reads a sample file stored in a project (CSV or WAV, by extension) at the rate its metadata
+/// records.
+pub fn read_stored(path: &Path, rate_hz: f64) -> Result<Series, FormatError> {
+    let mut series = match SampleFormat::of(path)? {
+        SampleFormat::Wav => wav::read_series(path)?,
+        SampleFormat::Csv | SampleFormat::EiJson => csv::read_series(path, Some(rate_hz))?,
+    };
+    series.rate_hz = rate_hz;
+    Ok(series)
 }
 
 /// Edge Impulse's naming convention: the label is the file name up to the first dot.
