@@ -173,11 +173,12 @@ pub fn steps(settings: &MfccSettings, signal: &Signal) -> Result<MfccSteps, DspE
         .iter()
         .map(|row| row.iter().map(|e| e.ln()).collect())
         .collect();
+    let dct = speech::Dct::new(num_filters as usize, num_cepstral as usize);
     let cepstra: Vec<Vec<f64>> = log_mel
         .iter()
         .zip(&mel.frame_energies)
         .map(|(row, energy)| {
-            let mut coefficients = speech::dct_ortho(row, num_cepstral as usize);
+            let mut coefficients = dct.apply(row);
             // Edge Impulse replaces the DC coefficient by the log of the frame's energy.
             if let Some(first) = coefficients.first_mut() {
                 *first = energy.ln();

@@ -359,12 +359,15 @@ fn steps_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         return;
     };
     ui.horizontal(|ui| {
-        ui.strong(format!("{} — window", preview.sample));
+        if preview.windows <= 1 {
+            ui.strong(format!("{} (one window)", preview.sample));
+            return;
+        }
+        let name = ui.strong(format!("{} — window", preview.sample));
         let mut window = preview.window;
-        let name = ui.label("");
         let slider = ui
             .add(
-                egui::Slider::new(&mut window, 0..=preview.windows.saturating_sub(1))
+                egui::Slider::new(&mut window, 0..=preview.windows - 1)
                     .suffix(format!(" of {}", preview.windows)),
             )
             .labelled_by(name.id);
