@@ -429,10 +429,28 @@ fn capture(
 }
 
 fn run_job(dir: PathBuf, command: Command) -> Result<()> {
+    let text = run_command(dir, command, |event| match event {
+        Event::JobFinished {
+            outcome: JobOutcome::Done(text),
+            ..
+        } => Some(Ok(text.clone())),
+        _ => None,
+    })?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Opens `dir` in a headless engine, sends `command`, shows job progress on a terminal, and
+/// waits for the event `pick` accepts; a failed or cancelled job ends the wait with its reason.
+fn run_command<T>(
+    dir: PathBuf,
+    command: Command,
+    mut pick: impl FnMut(&Event) -> Option<Result<T, String>>,
+) -> Result<T> {
     let engine = Engine::start(|| {})?;
     open_project(&engine, dir)?;
     engine.send(command)?;
-    let text = wait_for(
+    let result = wait_for(
         &engine,
         Duration::from_secs(24 * 3600),
         |event| match event {
@@ -442,17 +460,19 @@ fn run_job(dir: PathBuf, command: Command) -> Result<()> {
                 progress(&format!("{:3.0}% {message:<60.60}", fraction * 100.0));
                 None
             }
-            Event::JobFinished { outcome, .. } => Some(match outcome {
-                JobOutcome::Done(text) => Ok(text.clone()),
-                JobOutcome::Cancelled => Err("cancelled".into()),
-                JobOutcome::Failed(why) => Err(why.clone()),
-            }),
-            _ => None,
+            Event::JobFinished {
+                outcome: JobOutcome::Failed(why),
+                ..
+            } => Some(Err(why.clone())),
+            Event::JobFinished {
+                outcome: JobOutcome::Cancelled,
+                ..
+            } => Some(Err("cancelled".into())),
+            other => pick(other),
         },
     );
     progress("");
-    println!("{}", text?);
-    Ok(())
+    result
 }
 
 fn dataset(dir: PathBuf, json: bool) -> Result<()> {
@@ -467,32 +487,10 @@ fn dataset(dir: PathBuf, json: bool) -> Result<()> {
 }
 
 fn features(dir: PathBuf, json: bool) -> Result<()> {
-    let engine = Engine::start(|| {})?;
-    open_project(&engine, dir)?;
-    engine.send(Command::GenerateFeatures)?;
-    let summary = wait_for(
-        &engine,
-        Duration::from_secs(24 * 3600),
-        |event| match event {
-            Event::JobProgress {
-                fraction, message, ..
-            } => {
-                progress(&format!("{:3.0}% {message}", fraction * 100.0));
-                None
-            }
-            Event::FeaturesGenerated(summary) => Some(Ok(summary.clone())),
-            Event::JobFinished {
-                outcome: JobOutcome::Failed(why),
-                ..
-            } => Some(Err(why.clone())),
-            Event::JobFinished {
-                outcome: JobOutcome::Cancelled,
-                ..
-            } => Some(Err("cancelled".into())),
-            _ => None,
-        },
-    )?;
-    progress("");
+    let summary = run_command(dir, Command::GenerateFeatures, |event| match event {
+        Event::FeaturesGenerated(summary) => Some(Ok(summary.clone())),
+        _ => None,
+    })?;
     if json {
         let points: Vec<_> = summary
             .points
