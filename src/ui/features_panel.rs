@@ -129,7 +129,12 @@ fn block_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, dsp: &DspSettings, lab: &st
         .num_columns(2)
         .striped(true)
         .show(ui, |ui| {
-            for (key, value) in dsp.parameters() {
+            let parameters = dsp.parameters();
+            for (key, value) in parameters
+                .iter()
+                .filter(|(key, _)| applies(&parameters, key))
+            {
+                let (key, value) = (key.clone(), value.clone());
                 let label = ui.label(&key);
                 if let Some(new_value) = parameter_ui(ui, &key, &value, label.id) {
                     let mut changed = dsp.clone();
@@ -147,6 +152,36 @@ fn block_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, dsp: &DspSettings, lab: &st
         && let Ok(preset) = crate::labs::lab(lab)
     {
         app.send(Command::SetDsp(preset.dsp));
+    }
+}
+
+/// Whether a spectral-analysis parameter matters with the others as they are (the block keeps
+/// version-1 peak settings, wavelet settings and filter settings that the current choice ignores);
+/// other blocks show every parameter.
+fn applies(parameters: &serde_json::Map<String, serde_json::Value>, key: &str) -> bool {
+    let text = |k: &str| {
+        parameters
+            .get(k)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let version = parameters
+        .get("implementation_version")
+        .and_then(serde_json::Value::as_u64);
+    if !parameters.contains_key("spectral_peaks_count") {
+        return true;
+    }
+    let wavelet = text("analysis_type").eq_ignore_ascii_case("wavelet");
+    match key {
+        "spectral_peaks_count" | "spectral_peaks_threshold" | "spectral_power_edges" => {
+            version == Some(1)
+        }
+        "wavelet" | "wavelet_level" => wavelet,
+        "fft_length" | "do_log" | "do_fft_overlap" => !wavelet,
+        "extra_low_freq" | "input_decimation_ratio" => version == Some(4),
+        "filter_cutoff" | "filter_order" => text("filter_type") != "none",
+        _ => true,
     }
 }
 
@@ -476,7 +511,8 @@ fn steps_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
 }
 
 fn spectral_steps_ui(ui: &mut egui::Ui, steps: &SpectralSteps, height: f32) {
-    let plot_height = ((height - 40.0) / 2.0).max(120.0);
+    // Three stacked axes need room to read: at least 80 points each, scrolling if the panel is short.
+    let plot_height = (height - 60.0).max(3.0 * 80.0);
     ui.columns(2, |columns| {
         if let [left, right] = columns {
             left.strong("After filter and mean removal");
@@ -497,7 +533,7 @@ fn spectral_steps_ui(ui: &mut egui::Ui, steps: &SpectralSteps, height: f32) {
                 traces,
                 None,
                 "reading",
-                "value",
+                "",
                 plot_height,
             );
             right.strong("Spectrum (max-hold power)");
@@ -520,7 +556,7 @@ fn spectral_steps_ui(ui: &mut egui::Ui, steps: &SpectralSteps, height: f32) {
                 traces,
                 None,
                 "frequency (Hz)",
-                "power",
+                "",
                 plot_height,
             );
         }
