@@ -37,6 +37,31 @@ pub fn rfft_power(frame: &[f64], n_fft: usize) -> Vec<f64> {
     rfft(frame, n_fft).iter().map(|c| c.norm_sqr()).collect()
 }
 
+/// `rfft_power` of many frames of one length: one plan and one set of buffers for all of them.
+pub fn rfft_power_each(frames: &[&[f64]], n_fft: usize) -> Vec<Vec<f64>> {
+    if n_fft == 0 {
+        return frames.iter().map(|_| Vec::new()).collect();
+    }
+    PLANNER.with(|planner| {
+        let plan = planner.borrow_mut().plan_fft_forward(n_fft);
+        let mut input = plan.make_input_vec();
+        let mut output = plan.make_output_vec();
+        let mut scratch = plan.make_scratch_vec();
+        frames
+            .iter()
+            .map(|frame| {
+                input.fill(0.0);
+                for (slot, &v) in input.iter_mut().zip(frame.iter()) {
+                    *slot = v;
+                }
+                // Cannot fail: the buffers come from the plan itself, so their lengths are right.
+                let _ = plan.process_with_scratch(&mut input, &mut output, &mut scratch);
+                output.iter().map(|c| c.norm_sqr()).collect()
+            })
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +79,14 @@ mod tests {
                 re * re + im * im
             })
             .collect()
+    }
+
+    #[test]
+    fn batch_power_equals_one_at_a_time() {
+        let a: Vec<f64> = (0..50).map(|i| (i as f64 * 0.7).cos()).collect();
+        let b: Vec<f64> = (0..20).map(|i| i as f64).collect();
+        let batch = rfft_power_each(&[&a, &b], 32);
+        assert_eq!(batch, [rfft_power(&a, 32), rfft_power(&b, 32)]);
     }
 
     #[test]

@@ -28,7 +28,7 @@
 //! Shapes: frames are `frames × L`, spectra `frames × (n/2 + 1)`, filterbanks
 //! `M × (n/2 + 1)`, energies `frames × M`. Everything is `f64` except where speechpy uses `f32`.
 
-use super::fft::rfft_power;
+use super::fft::rfft_power_each;
 use super::{DspError, Signal};
 use std::fmt::Display;
 use std::ops::{Mul, Sub};
@@ -250,17 +250,11 @@ pub fn stack_frames<'a>(signal: &'a [f64], framing: &Framing) -> Vec<&'a [f64]> 
 /// Power spectrum of each frame, `|rfft(frame, n)|² / n`: `frames × (n/2 + 1)`.
 pub fn power_spectrum(frames: &[&[f64]], fft_length: usize) -> Vec<Vec<f64>> {
     let scale = 1.0 / fft_length as f64;
-    frames
-        .iter()
-        .map(|frame| {
-            // |X|² as re² + im² (numpy squares a hypot; the two differ in the last bit only, and
-            // hypot was a quarter of the MFCC's time).
-            rfft_power(frame, fft_length)
-                .into_iter()
-                .map(|power| scale * power)
-                .collect()
-        })
-        .collect()
+    // |X|² as re² + im² (numpy squares a hypot; the two differ in the last bit only, and hypot
+    // was a quarter of the MFCC's time).
+    let mut power = rfft_power_each(frames, fft_length);
+    power.iter_mut().flatten().for_each(|p| *p *= scale);
+    power
 }
 
 /// Replaces exact zeros by [`ENERGY_FLOOR`] (speechpy's `zero_handling`).
@@ -731,22 +725,28 @@ pub fn cmvnw(
     let columns = rows.first().map_or(0, Vec::len);
     let half = (win_size / 2) as isize;
     let window_size = win_size as f64;
-    let window = |i: usize| {
-        (0..win_size).map(move |w| symmetric_index(i as isize + w as isize - half, count))
-    };
+    let padded = |position: isize| symmetric_index(position, count);
     // Each window's rows with their multiplicity (a 151-row window over 49 frames holds each
-    // frame about three times): the sums run over distinct rows only.
-    let multiplicities: Vec<Vec<f64>> = (0..count)
-        .map(|i| {
-            let mut m = vec![0.0_f64; count];
-            for source in window(i) {
-                if let Some(m) = m.get_mut(source) {
-                    *m += 1.0;
-                }
+    // frame about three times), so the sums run over distinct rows only. Counts are whole
+    // numbers, so sliding the window (one row out, one in) keeps them exact.
+    let mut multiplicities: Vec<Vec<f64>> = Vec::with_capacity(count);
+    let mut current = vec![0.0_f64; count];
+    for w in 0..win_size as isize {
+        if let Some(m) = current.get_mut(padded(w - half)) {
+            *m += 1.0;
+        }
+    }
+    for i in 0..count as isize {
+        if i > 0 {
+            if let Some(m) = current.get_mut(padded(i - 1 - half)) {
+                *m -= 1.0;
             }
-            m
-        })
-        .collect();
+            if let Some(m) = current.get_mut(padded(i + half)) {
+                *m += 1.0;
+            }
+        }
+        multiplicities.push(current.clone());
+    }
     // The mean is taken of the differences to the row itself, so a constant input gives exactly
     // zero (MFE versions 1-2 scale the result by its range, which would magnify any residue).
     let mut mean_subtracted: Vec<Vec<f32>> = Vec::with_capacity(count);
