@@ -8,8 +8,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a bench may panic
 
 use std::f64::consts::TAU;
+#[path = "common/mod.rs"]
+mod common;
+
+use common::best_of;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tinylab::dsp::Signal;
 use tinylab::dsp::block::BlockInput;
 use tinylab::engine::features_job::{FeaturePlan, generate};
@@ -17,17 +21,6 @@ use tinylab::engine::jobs::{JobMsg, JobRunner};
 use tinylab::project::sample::{Series, Split};
 use tinylab::project::{NewSample, Project};
 use tinylab::sim::motion::{Motion, synthesize};
-
-fn best_of(budget: Duration, mut work: impl FnMut()) -> Duration {
-    let started = Instant::now();
-    let mut best = Duration::MAX;
-    while started.elapsed() < budget || best == Duration::MAX {
-        let t = Instant::now();
-        work();
-        best = best.min(t.elapsed());
-    }
-    best
-}
 
 /// The same formulas as `benches/reference/dsp_reference.py`.
 fn audio_1s() -> Vec<f32> {

@@ -6,25 +6,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a bench may panic
 
+#[path = "common/mod.rs"]
+mod common;
+
+use common::best_of;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tinylab::devices::forwarder::{Decoder, StreamFormat};
 use tinylab::project::formats::csv;
 use tinylab::project::sample::{Series, Split};
 use tinylab::project::{NewSample, Project};
 use tinylab::sim::motion::{Motion, synthesize};
-
-/// Runs `work` repeatedly for about `budget`, returns the best time of one run.
-fn best_of(budget: Duration, mut work: impl FnMut()) -> Duration {
-    let started = Instant::now();
-    let mut best = Duration::MAX;
-    while started.elapsed() < budget || best == Duration::MAX {
-        let t = Instant::now();
-        work();
-        best = best.min(t.elapsed());
-    }
-    best
-}
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");

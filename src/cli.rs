@@ -505,16 +505,7 @@ fn features(dir: PathBuf, json: bool) -> Result<()> {
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        println!(
-            "{}: {} windows from {} samples, {} features each (shape {:?}), in {:.3} s ({} samples from the cache)",
-            summary.block,
-            summary.windows,
-            summary.samples,
-            summary.shape.iter().product::<usize>(),
-            summary.shape,
-            summary.elapsed_s,
-            summary.from_cache
-        );
+        println!("{}", summary.describe());
     }
     Ok(())
 }

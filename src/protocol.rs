@@ -54,6 +54,23 @@ pub struct RecordRequest {
     pub split: Split,
 }
 
+impl FeatureSummary {
+    /// One sentence: "Spectral analysis: 656 windows of 16 samples, 63 features each ([63]),
+    /// in 0.28 s (16 from the cache)".
+    pub fn describe(&self) -> String {
+        format!(
+            "{}: {} windows of {} samples, {} features each ({:?}), in {:.2} s ({} from the cache)",
+            self.block,
+            self.windows,
+            self.samples,
+            self.shape.iter().product::<usize>(),
+            self.shape,
+            self.elapsed_s,
+            self.from_cache
+        )
+    }
+}
+
 /// UI → engine.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {

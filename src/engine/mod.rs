@@ -837,10 +837,7 @@ impl EngineLoop {
                 .as_ref()
                 .map_or([0.0; 2], |p| p.explained_variance_ratio),
         };
-        let text = format!(
-            "features: {} windows of {} samples, shape {:?}, in {:.2} s ({} samples from the cache)",
-            summary.windows, summary.samples, summary.shape, summary.elapsed_s, summary.from_cache
-        );
+        let text = summary.describe();
         self.features = Some(Arc::new(set));
         self.emit(Event::FeaturesGenerated(Arc::new(summary)));
         JobOutcome::Done(text)

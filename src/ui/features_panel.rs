@@ -290,16 +290,7 @@ fn generate_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         app.send(Command::GenerateFeatures);
     }
     if let Some(summary) = &app.view.features {
-        ui.label(format!(
-            "{}: {} windows of {} samples, {} features each ({:?}), in {:.2} s ({} from the cache).",
-            summary.block,
-            summary.windows,
-            summary.samples,
-            summary.shape.iter().product::<usize>(),
-            summary.shape,
-            summary.elapsed_s,
-            summary.from_cache
-        ));
+        ui.label(summary.describe());
         if app.view.features_stale {
             ui.colored_label(
                 ui.visuals().warn_fg_color,

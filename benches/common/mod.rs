@@ -1,0 +1,15 @@
+//! What the benches share: best-of timing within a budget.
+
+use std::time::{Duration, Instant};
+
+/// Runs `work` repeatedly for about `budget` (at least once) and returns the best time of one run.
+pub fn best_of(budget: Duration, mut work: impl FnMut()) -> Duration {
+    let started = Instant::now();
+    let mut best = Duration::MAX;
+    while started.elapsed() < budget || best == Duration::MAX {
+        let t = Instant::now();
+        work();
+        best = best.min(t.elapsed());
+    }
+    best
+}
