@@ -50,12 +50,7 @@ fn motion_window() -> Vec<f32> {
 }
 
 fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
-    let budget = if full {
-        Duration::from_secs(2)
-    } else {
-        Duration::ZERO
-    };
+    let (full, budget) = common::mode();
     let kws = tinylab::labs::lab("kws").unwrap();
     let motion = tinylab::labs::lab("motion").unwrap();
 

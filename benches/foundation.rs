@@ -19,12 +19,7 @@ use tinylab::project::{NewSample, Project};
 use tinylab::sim::motion::{Motion, synthesize};
 
 fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
-    let budget = if full {
-        Duration::from_secs(2)
-    } else {
-        Duration::ZERO
-    };
+    let (_, budget) = common::mode();
 
     // Serial decoding: one second of a 50 Hz board is 50 lines; this is 100,000 lines.
     let lines: Vec<String> = synthesize(Motion::Maritime, 50.0, 2000.0, 1)

@@ -1,30 +1,19 @@
 //! The engine end to end: commands in, events out, through real jobs and the virtual board.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // tests fail by panicking
 
+mod common;
+
+use common::expect;
+
 use std::fs;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tinylab::devices::forwarder::StreamFormat;
 use tinylab::engine::Engine;
 use tinylab::project::DATASET_FILE;
 use tinylab::project::sample::{SampleMeta, Split};
 use tinylab::protocol::{Command, DeviceSpec, Event, JobOutcome, RecordRequest, SplitChoice};
 use tinylab::sim::motion::Motion;
-
-const WAIT: Duration = Duration::from_secs(30);
-
-/// Waits for the first event `pick` accepts, failing on timeout.
-fn expect<T>(engine: &Engine, what: &str, mut pick: impl FnMut(Event) -> Option<T>) -> T {
-    let deadline = Instant::now() + WAIT;
-    while Instant::now() < deadline {
-        if let Some(event) = engine.recv_timeout(Duration::from_millis(200))
-            && let Some(found) = pick(event)
-        {
-            return found;
-        }
-    }
-    panic!("no {what} within {WAIT:?}");
-}
 
 fn samples_after(engine: &Engine) -> Vec<SampleMeta> {
     expect(engine, "DatasetChanged", |e| match e {

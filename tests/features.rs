@@ -2,31 +2,15 @@
 //! second run), block steps for the Features panel, and the `tinylab features` / `tinylab dsp` CLI.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // tests fail by panicking
 
+mod common;
+
+use common::expect;
+
 use std::process::Command as Process;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 use tinylab::dsp::block::{BlockSteps, DspSettings};
 use tinylab::engine::Engine;
-use tinylab::protocol::{Command, Event, FeatureSummary, JobOutcome};
-
-fn expect<T>(engine: &Engine, what: &str, mut pick: impl FnMut(Event) -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while Instant::now() < deadline {
-        if let Some(event) = engine.recv_timeout(Duration::from_millis(200)) {
-            if let Event::JobFinished {
-                outcome: JobOutcome::Failed(why),
-                ..
-            } = &event
-            {
-                panic!("job failed while waiting for {what}: {why}");
-            }
-            if let Some(found) = pick(event) {
-                return found;
-            }
-        }
-    }
-    panic!("no {what}");
-}
+use tinylab::protocol::{Command, Event, FeatureSummary};
 
 fn generate(engine: &Engine) -> Arc<FeatureSummary> {
     engine.send(Command::GenerateFeatures).unwrap();

@@ -13,3 +13,17 @@ pub fn best_of(budget: Duration, mut work: impl FnMut()) -> Duration {
     }
     best
 }
+
+/// `(true, 2 s per case)` under `cargo bench` (which passes `--bench`), else `(false, 0)`: one
+/// quick run of each case, as a smoke test.
+pub fn mode() -> (bool, Duration) {
+    let full = std::env::args().any(|a| a == "--bench");
+    (
+        full,
+        if full {
+            Duration::from_secs(2)
+        } else {
+            Duration::ZERO
+        },
+    )
+}

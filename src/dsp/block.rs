@@ -132,7 +132,10 @@ impl DspSettings {
         Ok(())
     }
 
-    /// The parameters as a JSON object (name → value), for editors and listings.
+    /// The parameters that take effect with the others as they are, name → value, for editors
+    /// and listings. Spectral analysis keeps settings its current choice ignores (version-1 peak
+    /// settings, wavelet settings under FFT, a filter's cutoff with no filter…); showing those
+    /// would invite edits that change nothing. `--set` still accepts every key.
     pub fn parameters(&self) -> serde_json::Map<String, serde_json::Value> {
         let value = match self {
             Self::Spectral(s) => serde_json::to_value(s),
@@ -142,10 +145,24 @@ impl DspSettings {
             Self::Image(s) => serde_json::to_value(s),
             Self::Raw(s) => serde_json::to_value(s),
         };
-        match value {
+        let mut map = match value {
             Ok(serde_json::Value::Object(map)) => map,
             _ => serde_json::Map::new(),
+        };
+        if let Self::Spectral(s) = self {
+            let wavelet = s.analysis_type.eq_ignore_ascii_case("wavelet");
+            map.retain(|key, _| match key.as_str() {
+                "spectral_peaks_count" | "spectral_peaks_threshold" | "spectral_power_edges" => {
+                    s.implementation_version == 1
+                }
+                "wavelet" | "wavelet_level" => wavelet,
+                "fft_length" | "do_log" | "do_fft_overlap" => !wavelet,
+                "extra_low_freq" | "input_decimation_ratio" => s.implementation_version >= 4,
+                "filter_cutoff" | "filter_order" => s.filter_type != "none",
+                _ => true,
+            });
         }
+        map
     }
 
     /// The block's features for one input.
@@ -216,5 +233,34 @@ impl BlockSteps {
             Self::Image(s) => &s.features,
             Self::Raw(f) => f,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_list_only_what_takes_effect_but_set_accepts_all() {
+        let mut dsp = crate::labs::lab("motion").unwrap().dsp;
+        let keys = |d: &DspSettings| d.parameters().keys().cloned().collect::<Vec<_>>();
+        assert!(keys(&dsp).contains(&"fft_length".to_owned()));
+        assert!(
+            !keys(&dsp)
+                .iter()
+                .any(|k| k == "wavelet" || k == "spectral_peaks_count" || k == "filter_cutoff")
+        );
+        dsp.set("analysis_type", "Wavelet").unwrap();
+        dsp.set("filter_type", "low").unwrap();
+        assert!(
+            keys(&dsp).contains(&"wavelet".to_owned())
+                && keys(&dsp).contains(&"filter_cutoff".to_owned())
+        );
+        assert!(!keys(&dsp).contains(&"fft_length".to_owned()));
+        dsp.set("spectral_peaks_count", "4").unwrap();
+        assert_eq!(
+            DspSettings::default_for("mfcc").unwrap().parameters().len(),
+            11
+        );
     }
 }

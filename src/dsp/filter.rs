@@ -62,37 +62,14 @@ impl Sos {
             .iter()
             .map(|section| section.map(|c| c as f32))
             .collect();
-        let mut state = vec![[0.0_f32; 2]; sections.len()];
-        x.iter()
-            .map(|&sample| {
-                let mut current = sample;
-                for (&[b0, b1, b2, _, a1, a2], z) in sections.iter().zip(state.iter_mut()) {
-                    let out = b0 * current + z[0];
-                    z[0] = b1 * current - a1 * out + z[1];
-                    z[1] = b2 * current - a2 * out;
-                    current = out;
-                }
-                current
-            })
-            .collect()
+        sosfilt(&sections, x, vec![[0.0_f32; 2]; sections.len()])
     }
 
     /// `scipy.signal.sosfilt(sos, x, zi=state)`: filters `x` from the given per-section state
     /// (missing sections start at zero).
     pub fn filter_from(&self, x: &[f64], mut state: Vec<[f64; 2]>) -> Vec<f64> {
         state.resize(self.sections.len(), [0.0; 2]);
-        x.iter()
-            .map(|&sample| {
-                let mut current = sample;
-                for (&[b0, b1, b2, _, a1, a2], z) in self.sections.iter().zip(state.iter_mut()) {
-                    let out = b0 * current + z[0];
-                    z[0] = b1 * current - a1 * out + z[1];
-                    z[1] = b2 * current - a2 * out;
-                    current = out;
-                }
-                current
-            })
-            .collect()
+        sosfilt(&self.sections, x, state)
     }
 
     /// `scipy.signal.sosfilt_zi(sos)`: the state of each section after a long run of ones, so a
@@ -114,6 +91,26 @@ impl Sos {
             })
             .collect()
     }
+}
+
+/// The direct form II transposed recursion of `sosfilt`, shared by the `f64` and `f32` paths: the
+/// same expressions in the same order, so each precision matches SciPy's bit for bit.
+fn sosfilt<T>(sections: &[[T; 6]], x: &[T], mut state: Vec<[T; 2]>) -> Vec<T>
+where
+    T: Copy + std::ops::Add<Output = T> + std::ops::Sub<Output = T> + std::ops::Mul<Output = T>,
+{
+    x.iter()
+        .map(|&sample| {
+            let mut current = sample;
+            for (&[b0, b1, b2, _, a1, a2], z) in sections.iter().zip(state.iter_mut()) {
+                let out = b0 * current + z[0];
+                z[0] = b1 * current - a1 * out + z[1];
+                z[1] = b2 * current - a2 * out;
+                current = out;
+            }
+            current
+        })
+        .collect()
 }
 
 /// `scipy.signal.butter(order, wn, btype, output='sos')`: a digital Butterworth filter of even

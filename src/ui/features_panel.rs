@@ -130,10 +130,7 @@ fn block_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, dsp: &DspSettings, lab: &st
         .striped(true)
         .show(ui, |ui| {
             let parameters = dsp.parameters();
-            for (key, value) in parameters
-                .iter()
-                .filter(|(key, _)| applies(&parameters, key))
-            {
+            for (key, value) in &parameters {
                 let (key, value) = (key.clone(), value.clone());
                 let label = ui.label(&key);
                 if let Some(new_value) = parameter_ui(ui, &key, &value, label.id) {
@@ -152,36 +149,6 @@ fn block_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, dsp: &DspSettings, lab: &st
         && let Ok(preset) = crate::labs::lab(lab)
     {
         app.send(Command::SetDsp(preset.dsp));
-    }
-}
-
-/// Whether a spectral-analysis parameter matters with the others as they are (the block keeps
-/// version-1 peak settings, wavelet settings and filter settings that the current choice ignores);
-/// other blocks show every parameter.
-fn applies(parameters: &serde_json::Map<String, serde_json::Value>, key: &str) -> bool {
-    let text = |k: &str| {
-        parameters
-            .get(k)
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let version = parameters
-        .get("implementation_version")
-        .and_then(serde_json::Value::as_u64);
-    if !parameters.contains_key("spectral_peaks_count") {
-        return true;
-    }
-    let wavelet = text("analysis_type").eq_ignore_ascii_case("wavelet");
-    match key {
-        "spectral_peaks_count" | "spectral_peaks_threshold" | "spectral_power_edges" => {
-            version == Some(1)
-        }
-        "wavelet" | "wavelet_level" => wavelet,
-        "fft_length" | "do_log" | "do_fft_overlap" => !wavelet,
-        "extra_low_freq" | "input_decimation_ratio" => version == Some(4),
-        "filter_cutoff" | "filter_order" => text("filter_type") != "none",
-        _ => true,
     }
 }
 
