@@ -324,10 +324,15 @@ fn crop_and_resize(
         for (x, out) in row.chunks_exact_mut(channels).enumerate() {
             let (x0, x1, wx) = taps(x, width, crop_w);
             for (c, value) in out.iter_mut().enumerate() {
-                let top_row = pixel(y0, x0, c) * (1.0 - wx) + pixel(y0, x1, c) * wx;
-                let bottom_row = pixel(y1, x0, c) * (1.0 - wx) + pixel(y1, x1, c) * wx;
-                *value = top_row * (1.0 - wy) + bottom_row * wy;
+                let top_row = lerp(pixel(y0, x0, c), pixel(y0, x1, c), wx);
+                let bottom_row = lerp(pixel(y1, x0, c), pixel(y1, x1, c), wx);
+                *value = lerp(top_row, bottom_row, wy);
             }
         }
     }
+}
+
+/// `a + (b − a)·t`: exactly `a` when `a == b`, so flat regions stay flat.
+fn lerp(a: f32, b: f32, t: f32) -> f32 {
+    a + (b - a) * t
 }

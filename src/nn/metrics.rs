@@ -276,17 +276,11 @@ fn class_metrics(matrix: &[Vec<usize>], uncertain: &[usize], class: usize) -> Cl
     let predicted: usize = (0..matrix.len()).filter_map(|t| cell(t, class)).sum();
     let support = matrix.get(class).map_or(0, |row| row.iter().sum::<usize>())
         + uncertain.get(class).copied().unwrap_or(0);
-    let precision = ratio(right, predicted);
-    let recall = ratio(right, support);
-    let f1 = if precision + recall > 0.0 {
-        2.0 * precision * recall / (precision + recall)
-    } else {
-        0.0
-    };
+    // F1 = 2PR/(P+R) = 2·right/(predicted + support), the exact form scikit-learn uses.
     ClassMetrics {
-        precision,
-        recall,
-        f1,
+        precision: ratio(right, predicted),
+        recall: ratio(right, support),
+        f1: ratio(2 * right, predicted + support),
         support,
     }
 }
