@@ -2,6 +2,7 @@
 //! Keras (`fixtures/nn_train/make_keras_fixtures.py`), metrics and K-means against
 //! scikit-learn (`make_sklearn_fixtures.py`), gradients against finite differences, and
 //! properties of augmentation and anomaly scores.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // tests fail by panicking
 
 use ndarray::{Array2, ArrayD, IxDyn};
 use serde_json::Value;
@@ -310,7 +311,7 @@ fn metrics_evaluation(threshold: f32) -> (Value, Evaluation) {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|r| floats(r))
+        .flat_map(floats)
         .collect();
     let probs = tensor(truth.len(), labels.len(), rows);
     let evaluation = Evaluation::new(&labels, &truth, &probs, threshold).unwrap();
@@ -438,7 +439,7 @@ fn kmeans_matches_scikit_learn_from_the_same_start() {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|c| floats(c))
+        .flat_map(floats)
         .collect();
     assert_close("centroids", &centroids, &want, 1e-5, 1e-5);
     assert_close("radii", model.radii(), &floats(&case["radii"]), 1e-5, 1e-5);
