@@ -18,7 +18,7 @@
 //! cross-entropy on probabilities: each row renormalised to sum 1, clipped to [1e-7, 1 − 1e-7],
 //! −log of the true class, averaged over rows.
 
-use ndarray::{Axis, Ix2};
+use ndarray::{ArrayView1, ArrayView2, Axis, Ix2};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -87,17 +87,7 @@ impl Evaluation {
         probs: &Tensor,
         threshold: f32,
     ) -> Result<Self, NnError> {
-        let probs = probs
-            .view()
-            .into_dimensionality::<Ix2>()
-            .ok()
-            .filter(|p| p.dim() == (truth.len(), labels.len()))
-            .ok_or_else(|| NnError::Shape {
-                layer: "evaluation".into(),
-                expected: format!("[{}, {}] probabilities", truth.len(), labels.len()),
-                got: probs.shape().to_vec(),
-            })?;
-        check_labels(truth, labels.len())?;
+        let probs = probability_rows(probs, truth, labels.len())?;
         let mut loss_sum = 0.0f64;
         let mut predictions = Vec::with_capacity(truth.len());
         for (row, &label) in probs.axis_iter(Axis(0)).zip(truth) {
@@ -107,11 +97,7 @@ impl Evaluation {
                 predicted,
                 confidence,
             });
-            let total: f64 = row.iter().map(|&p| f64::from(p)).sum();
-            let p_true = row.get(label).map_or(0.0, |&p| f64::from(p)) / total;
-            loss_sum -= p_true
-                .clamp(PROBABILITY_EPSILON, 1.0 - PROBABILITY_EPSILON)
-                .ln();
+            loss_sum += row_loss(row, label);
         }
         let loss = loss_sum / truth.len().max(1) as f64;
         Self::from_predictions(labels.to_vec(), predictions, loss, threshold)
@@ -258,6 +244,55 @@ pub fn argmax(values: impl IntoIterator<Item = f32>) -> (usize, f32) {
         .fold((0, f32::NEG_INFINITY), |(best_i, best), (i, v)| {
             if v > best { (i, v) } else { (best_i, best) }
         })
+}
+
+/// Plain accuracy (class of highest probability, no threshold: what Keras reports as
+/// `val_accuracy`) and the mean categorical cross-entropy of probabilities `[rows, classes]`.
+pub fn accuracy_and_loss(truth: &[usize], probs: &Tensor) -> Result<(f64, f64), NnError> {
+    let classes = probs.shape().get(1).copied().unwrap_or(0);
+    let probs = probability_rows(probs, truth, classes)?;
+    let mut correct = 0;
+    let mut loss_sum = 0.0f64;
+    for (row, &label) in probs.axis_iter(Axis(0)).zip(truth) {
+        if argmax(row.iter().copied()).0 == label {
+            correct += 1;
+        }
+        loss_sum += row_loss(row, label);
+    }
+    Ok((
+        ratio(correct, truth.len()),
+        loss_sum / truth.len().max(1) as f64,
+    ))
+}
+
+/// `probs` as a 2-D view, checked to be `[truth.len(), classes]` with every true class in range.
+fn probability_rows<'a>(
+    probs: &'a Tensor,
+    truth: &[usize],
+    classes: usize,
+) -> Result<ArrayView2<'a, f32>, NnError> {
+    let rows = probs
+        .view()
+        .into_dimensionality::<Ix2>()
+        .ok()
+        .filter(|p| p.dim() == (truth.len(), classes))
+        .ok_or_else(|| NnError::Shape {
+            layer: "evaluation".into(),
+            expected: format!("[{}, {classes}] probabilities", truth.len()),
+            got: probs.shape().to_vec(),
+        })?;
+    check_labels(truth, classes)?;
+    Ok(rows)
+}
+
+/// Keras's categorical cross-entropy of one row of probabilities: renormalised, clipped,
+/// −log of the true class.
+fn row_loss(row: ArrayView1<f32>, label: usize) -> f64 {
+    let total: f64 = row.iter().map(|&p| f64::from(p)).sum();
+    let p_true = row.get(label).map_or(0.0, |&p| f64::from(p)) / total;
+    -p_true
+        .clamp(PROBABILITY_EPSILON, 1.0 - PROBABILITY_EPSILON)
+        .ln()
 }
 
 /// Rejects a true class outside `0..classes`.
