@@ -1,0 +1,149 @@
+//! Max and average pooling, 1-D and 2-D (TFLite MAX_POOL_2D, AVERAGE_POOL_2D; 1-D as height 1).
+//!
+//! Shapes: `x: [N, H, W, C]` (1-D `[N, W, C]`) → `y: [N, oh, ow, C]`, windows and padding as
+//! TFLite (`geometry.rs`). Padding is never a value: a window's max and mean are over its
+//! in-bounds positions only, as TensorFlow computes them with `padding="same"`.
+//!
+//! ```text
+//! max   forward   y[n, o, c] = max_{k in window(o)} x[n, k, c]     (the winner k* is cached)
+//!       backward  dx[n, k*, c] += dy[n, o, c]
+//! avg   forward   y[n, o, c] = (1/|window(o)|) Σ_{k in window(o)} x[n, k, c]
+//!       backward  dx[n, k, c] += dy[n, o, c] / |window(o)|   for every k in window(o)
+//! ```
+
+use super::conv::batch_output_shape;
+use super::{Cache, Layer, Mode, tensor, values};
+use crate::nn::{NnError, Tensor};
+
+/// Max pooling forward; caches the winning input index of every output when training.
+pub(crate) fn max_forward(
+    layer: &Layer,
+    x: Tensor,
+    mode: &Mode<'_>,
+) -> Result<(Tensor, Cache), NnError> {
+    let shape = x.shape().to_vec();
+    let (n, sample) = shape.split_first().unwrap_or((&0, &[]));
+    let windows = layer.windows(*n, sample)?;
+    let c = windows.c;
+    let x = values(&x);
+    let mut y = vec![f32::NEG_INFINITY; windows.pixels() * c];
+    let train = mode.is_train();
+    let mut indices = if train { vec![0; y.len()] } else { Vec::new() };
+    windows.for_each_window(|pixel, spans| {
+        let Some(out) = y.get_mut(pixel * c..(pixel + 1) * c) else {
+            return;
+        };
+        for span in spans {
+            let Some(xs) = x.get(span.input..span.input + span.len) else {
+                continue;
+            };
+            for (offset, x_px) in (span.input..).step_by(c).zip(xs.chunks_exact(c)) {
+                if train {
+                    let Some(winners) = indices.get_mut(pixel * c..(pixel + 1) * c) else {
+                        continue;
+                    };
+                    for (((o, winner), &v), index) in
+                        out.iter_mut().zip(winners).zip(x_px).zip(offset..)
+                    {
+                        if v > *o {
+                            *o = v;
+                            *winner = index;
+                        }
+                    }
+                } else {
+                    out.iter_mut().zip(x_px).for_each(|(o, &v)| *o = o.max(v));
+                }
+            }
+        }
+    });
+    let y = tensor(layer, &batch_output_shape(sample, *n, &windows, c), y)?;
+    let cache = if train {
+        Cache::Argmax { indices, shape }
+    } else {
+        Cache::None
+    };
+    Ok((y, cache))
+}
+
+/// Max pooling backward: each output's gradient goes to its winning input.
+pub(crate) fn max_backward(
+    layer: &Layer,
+    indices: &[usize],
+    x_shape: &[usize],
+    dy: Tensor,
+) -> Result<Tensor, NnError> {
+    let mut dx = vec![0.0; x_shape.iter().product()];
+    for (&index, g) in indices.iter().zip(values(&dy).iter()) {
+        if let Some(d) = dx.get_mut(index) {
+            *d += g;
+        }
+    }
+    tensor(layer, x_shape, dx)
+}
+
+/// Average pooling forward.
+pub(crate) fn avg_forward(
+    layer: &Layer,
+    x: Tensor,
+    mode: &Mode<'_>,
+) -> Result<(Tensor, Cache), NnError> {
+    let shape = x.shape().to_vec();
+    let (n, sample) = shape.split_first().unwrap_or((&0, &[]));
+    let windows = layer.windows(*n, sample)?;
+    let c = windows.c;
+    let x = values(&x);
+    let mut y = vec![0.0; windows.pixels() * c];
+    windows.for_each_window(|pixel, spans| {
+        let Some(out) = y.get_mut(pixel * c..(pixel + 1) * c) else {
+            return;
+        };
+        let mut count = 0;
+        for span in spans {
+            let Some(xs) = x.get(span.input..span.input + span.len) else {
+                continue;
+            };
+            for x_px in xs.chunks_exact(c) {
+                out.iter_mut().zip(x_px).for_each(|(o, v)| *o += v);
+                count += 1;
+            }
+        }
+        let scale = 1.0 / count.max(1) as f32;
+        out.iter_mut().for_each(|o| *o *= scale);
+    });
+    let y = tensor(layer, &batch_output_shape(sample, *n, &windows, c), y)?;
+    let cache = if mode.is_train() {
+        Cache::Shape(shape)
+    } else {
+        Cache::None
+    };
+    Ok((y, cache))
+}
+
+/// Average pooling backward: each output's gradient shared evenly by its window.
+pub(crate) fn avg_backward(
+    layer: &Layer,
+    x_shape: &[usize],
+    dy: Tensor,
+) -> Result<Tensor, NnError> {
+    let (n, sample) = x_shape.split_first().unwrap_or((&0, &[]));
+    let windows = layer.windows(*n, sample)?;
+    let c = windows.c;
+    let dy = values(&dy);
+    let mut dx = vec![0.0; windows.input_len()];
+    windows.for_each_window(|pixel, spans| {
+        let Some(g) = dy.get(pixel * c..(pixel + 1) * c) else {
+            return;
+        };
+        let count: usize = spans.iter().map(|s| s.len / c).sum();
+        let scale = 1.0 / count.max(1) as f32;
+        for span in spans {
+            let Some(dxs) = dx.get_mut(span.input..span.input + span.len) else {
+                continue;
+            };
+            for dx_px in dxs.chunks_exact_mut(c) {
+                dx_px.iter_mut().zip(g).for_each(|(d, g)| *d += g * scale);
+            }
+        }
+    });
+    tensor(layer, x_shape, dx)
+}
