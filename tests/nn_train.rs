@@ -6,14 +6,19 @@
 
 use ndarray::{Array2, ArrayD, IxDyn};
 use serde_json::Value;
+use std::ops::ControlFlow;
 use tinylab::nn::Tensor;
 use tinylab::nn::anomaly::KMeans;
 use tinylab::nn::augment::{Augmentation, Layout};
 use tinylab::nn::loss::{
     balanced_class_weights, softmax_cross_entropy, softmax_cross_entropy_over,
 };
-use tinylab::nn::metrics::{DEFAULT_THRESHOLD, Evaluation};
+use tinylab::nn::metrics::{DEFAULT_THRESHOLD, Evaluation, accuracy_and_loss};
 use tinylab::nn::optim::{Optimizer, OptimizerState};
+use tinylab::nn::train::{
+    Dataset, EarlyStopping, StopReason, TrainConfig, TrainOutcome, predict, train,
+};
+use tinylab::nn::{Model, Preset};
 use tinylab::rng::Rng;
 
 fn fixture(name: &str) -> Value {
@@ -24,31 +29,13 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
+/// A fixture value as `T` (numbers, lists of numbers, lists of lists).
+fn get<T: serde::de::DeserializeOwned>(value: &Value) -> T {
+    serde_json::from_value(value.clone()).unwrap()
+}
+
 fn floats(value: &Value) -> Vec<f32> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap() as f32)
-        .collect()
-}
-
-fn float64s(value: &Value) -> Vec<f64> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect()
-}
-
-fn usizes(value: &Value) -> Vec<usize> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect()
+    get(value)
 }
 
 /// Every `got` within `abs + rel·|want|` of `want`.
@@ -190,7 +177,7 @@ fn check_cross_entropy(weighted: bool) {
         case["classes"].as_u64().unwrap() as usize,
         floats(&case["logits"]),
     );
-    let labels = usizes(&case["labels"]);
+    let labels = get::<Vec<usize>>(&case["labels"]);
     let weights = floats(&case["class_weights"]);
     let want = &case[if weighted { "weighted" } else { "unweighted" }];
     let got =
@@ -306,7 +293,7 @@ fn metrics_evaluation(threshold: f32) -> (Value, Evaluation) {
         .iter()
         .map(|l| l.as_str().unwrap().to_string())
         .collect();
-    let truth = usizes(&metrics["truth"]);
+    let truth = get::<Vec<usize>>(&metrics["truth"]);
     let rows: Vec<f32> = metrics["probs"]
         .as_array()
         .unwrap()
@@ -332,10 +319,10 @@ fn check_metrics(evaluation: &Evaluation, case: &Value) {
         .as_array()
         .unwrap()
         .iter()
-        .map(usizes)
+        .map(get::<Vec<usize>>)
         .collect();
     assert_eq!(evaluation.confusion_matrix, matrix);
-    assert_eq!(evaluation.uncertain, usizes(&case["uncertain"]));
+    assert_eq!(evaluation.uncertain, get::<Vec<usize>>(&case["uncertain"]));
     for (c, m) in evaluation.per_class.iter().enumerate() {
         close(
             "precision",
@@ -418,19 +405,19 @@ fn kmeans_fixture() -> (Value, Vec<f32>, usize) {
 #[test]
 fn kmeans_matches_scikit_learn_from_the_same_start() {
     let (case, rows, dims) = kmeans_fixture();
-    let model = KMeans::fit_from(&rows, dims, &usizes(&case["init"])).unwrap();
+    let model = KMeans::fit_from(&rows, dims, &get::<Vec<usize>>(&case["init"])).unwrap();
     let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<_>>();
     assert_close(
         "mean",
         model.mean(),
-        &f32s(&float64s(&case["mean"])),
+        &f32s(&get::<Vec<f64>>(&case["mean"])),
         1e-5,
         1e-5,
     );
     assert_close(
         "scale",
         model.scale(),
-        &f32s(&float64s(&case["scale"])),
+        &f32s(&get::<Vec<f64>>(&case["scale"])),
         0.0,
         1e-5,
     );
@@ -705,13 +692,6 @@ fn evaluation_and_loss_take_array_views_of_model_output() {
 }
 
 // ---- training ------------------------------------------------------------------------------
-
-use std::ops::ControlFlow;
-use tinylab::nn::metrics::accuracy_and_loss;
-use tinylab::nn::train::{
-    Dataset, EarlyStopping, StopReason, TrainConfig, TrainOutcome, predict, train,
-};
-use tinylab::nn::{Model, Preset};
 
 /// `classes` Gaussian blobs in `dims` dimensions, centres on a circle of radius 3 (separable
 /// for a small spread), `per_class` rows each, in class order.
@@ -1084,38 +1064,18 @@ fn training_refuses_bad_settings_and_data() {
         ..TrainConfig::default()
     };
     assert!(go(fresh(), &data, &ok).is_ok());
+    let refused = |edit: fn(&mut TrainConfig)| {
+        let mut config = ok.clone();
+        edit(&mut config);
+        go(fresh(), &data, &config).is_err()
+    };
+    assert!(refused(|c| c.batch_size = 0));
+    assert!(refused(|c| c.shards = 0));
+    assert!(refused(|c| c.learning_rate = f32::NAN));
+    assert!(refused(|c| c.validation_share = 1.0));
     assert!(
-        go(
-            fresh(),
-            &data,
-            &TrainConfig {
-                batch_size: 0,
-                ..ok.clone()
-            }
-        )
-        .is_err()
-    );
-    assert!(
-        go(
-            fresh(),
-            &data,
-            &TrainConfig {
-                learning_rate: f32::NAN,
-                ..ok.clone()
-            }
-        )
-        .is_err()
-    );
-    assert!(
-        go(
-            fresh(),
-            &data,
-            &TrainConfig {
-                validation_share: 1.0,
-                ..ok.clone()
-            }
-        )
-        .is_err()
+        refused(|c| c.augmentation.time_masks = 1),
+        "time masks on flat features"
     );
     assert!(
         go(model(&[2], DENSE_16, 3, 1), &data, &ok).is_err(),
@@ -1127,17 +1087,6 @@ fn training_refuses_bad_settings_and_data() {
     nan[3] = f32::NAN;
     assert!(go(fresh(), &dataset(&nan, &labels, &[2], 2), &ok).is_err());
     assert!(go(fresh(), &dataset(&inputs[1..], &labels, &[2], 2), &ok).is_err());
-    let masks = TrainConfig {
-        augmentation: Augmentation {
-            time_masks: 1,
-            ..Augmentation::default()
-        },
-        ..ok.clone()
-    };
-    assert!(
-        go(fresh(), &data, &masks).is_err(),
-        "time masks on flat features"
-    );
     let diverge = TrainConfig {
         learning_rate: 1e30,
         optimizer: Optimizer::Sgd {
