@@ -15,8 +15,10 @@ fn random(shape: &[usize], seed: u64) -> Tensor {
 /// head that `Model::classifier` appends is dropped again). Biases and batch norm parameters get
 /// random values too, so their gradients are not checked at a special point.
 fn bare(input_shape: &[usize], body: &[Layer], seed: u64) -> Model {
-    let mut model = Model::classifier(input_shape, body, 2, seed).unwrap();
-    model.layers.truncate(model.layers.len() - 2);
+    let mut with_flatten = body.to_vec();
+    with_flatten.push(Layer::Flatten);
+    let mut model = Model::classifier(input_shape, &with_flatten, 2, seed).unwrap();
+    model.layers.truncate(body.len());
     let mut rng = Rng::new(seed ^ 0xABCD);
     for p in model.params_mut() {
         for v in p.iter_mut() {
@@ -39,50 +41,81 @@ fn loss(model: &Model, x: &Tensor, r: &Tensor) -> f64 {
 /// differences with step `eps`: every checked derivative within `rel` of the larger of the two
 /// (plus a small absolute floor for derivatives near zero).
 fn check_grads(input: &[usize], body: &[Layer], seed: u64, eps: f32, rel: f64) {
+    check_grads_at(&random(input, seed + 1), body, seed, eps, rel);
+}
+
+/// A tensor whose values are all at least 0.01 apart (a shuffled ramp over `[-1, 1]`), so that a
+/// finite-difference step cannot change which value of a pooling window wins.
+fn distinct(shape: &[usize], seed: u64) -> Tensor {
+    let n: usize = shape.iter().product();
+    let mut order: Vec<usize> = (0..n).collect();
+    Rng::new(seed).shuffle(&mut order);
+    let values = order
+        .iter()
+        .map(|&i| (i as f32 - n as f32 / 2.0) * 0.01)
+        .collect();
+    Tensor::from_shape_vec(shape, values).unwrap()
+}
+
+/// [`check_grads`] at a given input batch.
+fn check_grads_at(x: &Tensor, body: &[Layer], seed: u64, eps: f32, rel: f64) {
+    let input = x.shape();
     let model = bare(&input[1..], body, seed);
-    let x = random(input, seed + 1);
-    let (y, trace) = model.forward_train(&x, &mut Rng::new(99)).unwrap();
+    let (y, trace) = model.forward_train(x, &mut Rng::new(99)).unwrap();
     let r = random(y.shape(), seed + 2);
     let (dx, grads) = model.backward_with_input(&trace, &r).unwrap();
-    let close = |numeric: f64, analytic: f64, what: &str| {
-        let scale = numeric.abs().max(analytic.abs());
+    let mut checked = 0;
+    let mut retried = 0;
+    let mut check = |f: &dyn Fn(f32) -> f64, analytic: f32, what: String| {
+        checked += 1;
+        let analytic = f64::from(analytic);
+        let central = |eps: f32| (f(eps) - f(-eps)) / (2.0 * f64::from(eps));
+        let first = central(eps);
+        if within(first, analytic, rel, 2e-3) {
+            return;
+        }
+        // A ReLU or max-pool kink inside the step makes the central difference straddle it;
+        // a step ten times smaller rarely does (its quotient is noisier: a wider floor).
+        retried += 1;
+        let second = central(eps / 10.0);
         assert!(
-            (numeric - analytic).abs() <= rel * scale + 2e-3,
-            "{body:?} {input:?} {what}: numeric {numeric} analytic {analytic}"
+            within(second, analytic, rel, 1e-2),
+            "{body:?} {input:?} {what}: analytic {analytic}, central {first} (step {eps}), {second} (step {})",
+            eps / 10.0
         );
     };
     // Input gradient, at up to 40 positions spread over the tensor.
     let n = x.len();
     for i in (0..n).step_by((n / 40).max(1)) {
-        let mut plus = x.clone();
-        plus.as_slice_mut().unwrap()[i] += eps;
-        let mut minus = x.clone();
-        minus.as_slice_mut().unwrap()[i] -= eps;
-        let numeric = (loss(&model, &plus, &r) - loss(&model, &minus, &r)) / (2.0 * f64::from(eps));
-        close(
-            numeric,
-            f64::from(dx.as_slice().unwrap()[i]),
-            &format!("dx[{i}]"),
-        );
+        let shifted = |delta: f32| {
+            let mut moved = x.clone();
+            moved.as_slice_mut().unwrap()[i] += delta;
+            loss(&model, &moved, &r)
+        };
+        check(&shifted, dx.as_slice().unwrap()[i], format!("dx[{i}]"));
     }
     // Parameter gradients, up to 20 entries of every vector.
-    let count = grads.0.len();
-    for p in 0..count {
-        let len = grads.0[p].len();
-        for i in (0..len).step_by((len / 20).max(1)) {
+    for (p, grad) in grads.0.iter().enumerate() {
+        for i in (0..grad.len()).step_by((grad.len() / 20).max(1)) {
             let shifted = |delta: f32| {
                 let mut m = model.clone();
                 m.params_mut()[p][i] += delta;
-                loss(&m, &x, &r)
+                loss(&m, x, &r)
             };
-            let numeric = (shifted(eps) - shifted(-eps)) / (2.0 * f64::from(eps));
-            close(
-                numeric,
-                f64::from(grads.0[p][i]),
-                &format!("param {p}[{i}]"),
-            );
+            check(&shifted, grad[i], format!("param {p}[{i}]"));
         }
     }
+    // A kink inside the step is the exception, not the rule.
+    assert!(
+        retried * 10 <= checked,
+        "{body:?} {input:?}: {retried} of {checked} derivatives needed the smaller step"
+    );
+}
+
+/// `numeric` and `analytic` agree within `rel` of the larger plus an absolute floor (f32
+/// forward passes make the difference quotient noisy at about 1e-4 with step 1e-3).
+fn within(numeric: f64, analytic: f64, rel: f64, floor: f64) -> bool {
+    (numeric - analytic).abs() <= rel * numeric.abs().max(analytic.abs()) + floor
 }
 
 fn dense(units: usize) -> Layer {
@@ -96,13 +129,13 @@ fn dense(units: usize) -> Layer {
 #[test]
 fn dense_backward() {
     for (i, shape) in [[3, 5], [1, 1], [7, 12]].iter().enumerate() {
-        check_grads(shape, &[dense(4)], i as u64, 1e-3, 1e-2);
+        check_grads(shape, &[dense(4)], i as u64, 1e-3, 3e-3);
     }
 }
 
 #[test]
 fn softmax_and_activations_backward() {
-    check_grads(&[4, 6], &[Layer::Softmax], 1, 1e-3, 1e-2);
+    check_grads(&[4, 6], &[Layer::Softmax], 1, 1e-3, 3e-3);
     check_grads(
         &[4, 6],
         &[dense(5), Layer::Relu, dense(3), Layer::Relu6],
@@ -134,4 +167,236 @@ fn padding_rules_are_tflite() {
     assert_eq!(Padding::Same.output_and_pad(96, 3, 2), Some((48, 0)));
     assert_eq!(Padding::Valid.output_and_pad(5, 3, 2), Some((2, 0)));
     assert_eq!(Padding::Valid.output_and_pad(2, 3, 1), None);
+}
+
+fn conv1d(filters: usize, kernel_size: usize, stride: usize, padding: Padding) -> Layer {
+    Layer::Conv1d {
+        filters,
+        kernel_size,
+        stride,
+        padding,
+        weights: vec![],
+        bias: vec![],
+    }
+}
+
+fn conv2d(filters: usize, kernel: [usize; 2], stride: [usize; 2], padding: Padding) -> Layer {
+    Layer::Conv2d {
+        filters,
+        kernel_size: kernel,
+        stride,
+        padding,
+        weights: vec![],
+        bias: vec![],
+    }
+}
+
+fn depthwise(kernel: [usize; 2], stride: [usize; 2], padding: Padding) -> Layer {
+    Layer::DepthwiseConv2d {
+        kernel_size: kernel,
+        stride,
+        padding,
+        weights: vec![],
+        bias: vec![],
+    }
+}
+
+fn batch_norm() -> Layer {
+    Layer::BatchNorm {
+        epsilon: 1e-3,
+        momentum: 0.99,
+        gamma: vec![],
+        beta: vec![],
+        moving_mean: vec![],
+        moving_variance: vec![],
+    }
+}
+
+/// Seeded random shapes: a simple property test over sizes, strides and both paddings.
+fn shapes(seed: u64, count: usize) -> Vec<(usize, usize, usize, usize, usize, usize, Padding)> {
+    let mut rng = Rng::new(seed);
+    (0..count)
+        .map(|_| {
+            let n = 1 + rng.below(3);
+            let h = 1 + rng.below(6);
+            let w = 2 + rng.below(7);
+            let c = 1 + rng.below(4);
+            let k = 1 + rng.below(3);
+            let s = 1 + rng.below(2);
+            let padding = if rng.below(2) == 0 {
+                Padding::Same
+            } else {
+                Padding::Valid
+            };
+            (n, h, w, c, k, s, padding)
+        })
+        .collect()
+}
+
+#[test]
+fn conv1d_backward_over_random_shapes() {
+    for (i, (n, _, w, c, k, s, padding)) in shapes(10, 12).into_iter().enumerate() {
+        let w = w.max(k);
+        let layer = conv1d(1 + i % 3, k, s, padding);
+        check_grads(&[n, w, c], &[layer], i as u64, 1e-3, 3e-3);
+    }
+}
+
+#[test]
+fn conv2d_backward_over_random_shapes() {
+    for (i, (n, h, w, c, k, s, padding)) in shapes(20, 12).into_iter().enumerate() {
+        let (h, w) = (h.max(k), w.max(k + 1));
+        let layer = conv2d(1 + i % 3, [k, k + 1], [s, 1 + i % 2], padding);
+        check_grads(&[n, h, w, c], &[layer], i as u64, 1e-3, 3e-3);
+    }
+}
+
+#[test]
+fn depthwise_backward_over_random_shapes() {
+    for (i, (n, h, w, c, k, s, padding)) in shapes(30, 12).into_iter().enumerate() {
+        let (h, w) = (h.max(k + 1), w.max(k));
+        let layer = depthwise([k + 1, k], [s, s], padding);
+        check_grads(&[n, h, w, c], &[layer], i as u64, 1e-3, 3e-3);
+    }
+}
+
+fn pool(kind: &str, size: usize, stride: usize, padding: Padding, two_d: bool) -> Layer {
+    let stride_1d = (stride != size).then_some(stride);
+    let stride_2d = (stride != size).then_some([stride, stride]);
+    match (kind, two_d) {
+        ("max", false) => Layer::MaxPool1d {
+            pool_size: size,
+            stride: stride_1d,
+            padding,
+        },
+        ("avg", false) => Layer::AvgPool1d {
+            pool_size: size,
+            stride: stride_1d,
+            padding,
+        },
+        ("max", true) => Layer::MaxPool2d {
+            pool_size: [size, size],
+            stride: stride_2d,
+            padding,
+        },
+        _ => Layer::AvgPool2d {
+            pool_size: [size, size],
+            stride: stride_2d,
+            padding,
+        },
+    }
+}
+
+#[test]
+fn pooling_backward_over_random_shapes() {
+    for (i, (n, h, w, c, k, s, padding)) in shapes(40, 12).into_iter().enumerate() {
+        let k = k + 1;
+        let (h, w) = (h.max(k), w.max(k));
+        for kind in ["max", "avg"] {
+            let x1 = distinct(&[n, w, c], i as u64);
+            check_grads_at(
+                &x1,
+                &[pool(kind, k, s, padding, false)],
+                i as u64,
+                1e-3,
+                3e-3,
+            );
+            let x2 = distinct(&[n, h, w, c], i as u64);
+            check_grads_at(
+                &x2,
+                &[pool(kind, k, s, padding, true)],
+                i as u64,
+                1e-3,
+                3e-3,
+            );
+        }
+    }
+}
+
+#[test]
+fn global_pool_and_batch_norm_backward() {
+    for (i, (n, h, w, c, ..)) in shapes(50, 8).into_iter().enumerate() {
+        let seed = i as u64;
+        check_grads(&[n, h, w, c], &[Layer::GlobalAvgPool], seed, 1e-3, 3e-3);
+        check_grads(&[n, w, c], &[Layer::GlobalAvgPool], seed, 1e-3, 3e-3);
+        // Batch statistics need a few values per channel to be a smooth function of each one.
+        check_grads(&[n + 1, h, w, c], &[batch_norm()], seed, 1e-3, 3e-3);
+        check_grads(&[n + 2, w], &[batch_norm()], seed, 1e-3, 3e-3);
+    }
+}
+
+#[test]
+fn residual_and_inverted_residual_backward() {
+    let body = vec![
+        conv2d(3, [3, 3], [1, 1], Padding::Same),
+        batch_norm(),
+        Layer::Relu6,
+    ];
+    check_grads(
+        &[2, 4, 5, 3],
+        &[Layer::Residual { layers: body }],
+        1,
+        1e-3,
+        3e-3,
+    );
+    for (i, (expansion, filters, stride)) in [(1, 4, 1), (3, 4, 1), (2, 5, 2), (6, 3, 1)]
+        .into_iter()
+        .enumerate()
+    {
+        let block = Layer::InvertedResidual {
+            expansion,
+            filters,
+            stride,
+        };
+        check_grads(&[2, 6, 5, 4], &[block], i as u64, 1e-3, 3e-3);
+    }
+}
+
+#[test]
+fn whole_models_backward() {
+    // The KWS network of the book (smaller input), with a dense head.
+    let kws = [
+        Layer::Reshape { shape: vec![10, 3] },
+        conv1d(4, 3, 1, Padding::Same),
+        Layer::Relu,
+        pool("max", 2, 2, Padding::Same, false),
+        Layer::Dropout { rate: 0.25 },
+        conv1d(5, 3, 1, Padding::Same),
+        Layer::Relu,
+        pool("max", 2, 2, Padding::Same, false),
+        Layer::Flatten,
+        dense(3),
+    ];
+    check_grads_at(&distinct(&[3, 30], 5), &kws, 5, 1e-3, 3e-3);
+    // A MobileNetV2-style stem, three inverted residual blocks (two with the skip) and the
+    // head. Small on purpose: with many ReLU6 units after batch norm, kinks lie so densely that
+    // no finite-difference step both misses them and stays above f32 noise.
+    let mobile = [
+        conv2d(3, [3, 3], [2, 2], Padding::Same),
+        batch_norm(),
+        Layer::Relu6,
+        Layer::InvertedResidual {
+            expansion: 1,
+            filters: 3,
+            stride: 1,
+        },
+        Layer::InvertedResidual {
+            expansion: 2,
+            filters: 4,
+            stride: 2,
+        },
+        Layer::InvertedResidual {
+            expansion: 2,
+            filters: 4,
+            stride: 1,
+        },
+        Layer::GlobalAvgPool,
+        dense(5),
+        Layer::Relu,
+        Layer::Dropout { rate: 0.1 },
+        dense(3),
+    ];
+    for seed in 0..4 {
+        check_grads(&[2, 6, 6, 2], &mobile, seed, 1e-3, 3e-3);
+    }
 }
