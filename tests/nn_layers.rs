@@ -400,3 +400,143 @@ fn whole_models_backward() {
         check_grads(&[2, 6, 6, 2], &mobile, seed, 1e-3, 3e-3);
     }
 }
+
+/// A MobileNetV2-style classifier whose batch norms have non-trivial moving statistics.
+fn mobile_with_stats(seed: u64) -> Model {
+    let body = [
+        conv2d(4, [3, 3], [2, 2], Padding::Same),
+        batch_norm(),
+        Layer::Relu6,
+        Layer::InvertedResidual {
+            expansion: 1,
+            filters: 4,
+            stride: 1,
+        },
+        Layer::InvertedResidual {
+            expansion: 3,
+            filters: 6,
+            stride: 2,
+        },
+        Layer::InvertedResidual {
+            expansion: 3,
+            filters: 6,
+            stride: 1,
+        },
+        Layer::GlobalAvgPool,
+        dense(8),
+        batch_norm(),
+        Layer::Relu,
+        dense(5),
+    ];
+    let mut model = Model::classifier(&[12, 12, 3], &body, 3, seed).unwrap();
+    let mut rng = Rng::new(seed);
+    randomise_batch_norms(&mut model.layers, &mut rng);
+    model
+}
+
+fn randomise_batch_norms(layers: &mut [Layer], rng: &mut Rng) {
+    for layer in layers {
+        match layer {
+            Layer::BatchNorm {
+                gamma,
+                beta,
+                moving_mean,
+                moving_variance,
+                ..
+            } => {
+                for v in gamma.iter_mut() {
+                    *v = rng.range((0.5, 1.5)) as f32;
+                }
+                for v in beta.iter_mut().chain(moving_mean.iter_mut()) {
+                    *v = rng.range((-0.5, 0.5)) as f32;
+                }
+                for v in moving_variance.iter_mut() {
+                    *v = rng.range((0.2, 2.0)) as f32;
+                }
+            }
+            Layer::Residual { layers } => randomise_batch_norms(layers, rng),
+            _ => {}
+        }
+    }
+}
+
+fn count_batch_norms(layers: &[Layer]) -> usize {
+    layers
+        .iter()
+        .map(|l| match l {
+            Layer::BatchNorm { .. } => 1,
+            Layer::Residual { layers } => count_batch_norms(layers),
+            _ => 0,
+        })
+        .sum()
+}
+
+#[test]
+fn folding_batch_norm_keeps_inference_outputs() {
+    for seed in 0..3 {
+        let mut model = mobile_with_stats(seed);
+        model.layers.pop(); // compare logits, not probabilities near 0 or 1
+        let folded = model.fold_batch_norm().unwrap();
+        assert!(count_batch_norms(&model.layers) >= 10);
+        assert_eq!(count_batch_norms(&folded.layers), 0);
+        let x = random(&[4, 12, 12, 3], seed);
+        let (a, b) = (model.forward(&x).unwrap(), folded.forward(&x).unwrap());
+        let worst = a
+            .iter()
+            .zip(b.iter())
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-5, "seed {seed}: folded logits differ by {worst}");
+    }
+}
+
+#[test]
+fn models_with_weights_round_trip_through_json() {
+    let model = mobile_with_stats(4);
+    let json = serde_json::to_string(&model).unwrap();
+    let back: Model = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, model);
+    let x = random(&[2, 12, 12, 3], 1);
+    assert_eq!(back.forward(&x).unwrap(), model.forward(&x).unwrap());
+    // Presets leave weights out; the names of the layer types are snake case.
+    let layer: Layer =
+        toml::from_str("type = \"max_pool1d\"\npool_size = 2\npadding = \"same\"").unwrap();
+    assert_eq!(
+        layer,
+        Layer::MaxPool1d {
+            pool_size: 2,
+            stride: None,
+            padding: Padding::Same
+        }
+    );
+}
+
+#[test]
+fn batch_norm_moving_statistics_follow_keras_momentum() {
+    let mut model = bare(&[3], &[batch_norm()], 0);
+    let x = Tensor::from_shape_vec(vec![2, 3], vec![1.0, 2.0, 3.0, 3.0, 6.0, 9.0]).unwrap();
+    let before = model.clone();
+    let (_, trace) = model.forward_train(&x, &mut Rng::new(1)).unwrap();
+    model.update_batch_stats(&trace);
+    let (
+        Layer::BatchNorm {
+            moving_mean: m0,
+            moving_variance: v0,
+            ..
+        },
+        Layer::BatchNorm {
+            moving_mean,
+            moving_variance,
+            ..
+        },
+    ) = (&before.layers[0], &model.layers[0])
+    else {
+        panic!("not a batch norm");
+    };
+    // Batch mean [2, 4, 6], biased variance [1, 4, 9]; momentum 0.99.
+    for c in 0..3 {
+        let (mean, var) = ([2.0, 4.0, 6.0][c], [1.0, 4.0, 9.0][c]);
+        assert!((moving_mean[c] - (m0[c] * 0.99 + mean * 0.01)).abs() < 1e-6);
+        assert!((moving_variance[c] - (v0[c] * 0.99 + var * 0.01)).abs() < 1e-6);
+    }
+}
