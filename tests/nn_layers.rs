@@ -540,3 +540,101 @@ fn batch_norm_moving_statistics_follow_keras_momentum() {
         assert!((moving_variance[c] - (v0[c] * 0.99 + var * 0.01)).abs() < 1e-6);
     }
 }
+
+/// Every preset in `models/`, parsed and built as a classifier of 3 classes.
+fn presets() -> Vec<(String, Model)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let preset =
+                tinylab::nn::Preset::parse(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+            let id = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let input: &[usize] = match id.as_str() {
+                "motion-dnn" => &[63],
+                "kws-conv1d" => &[637],
+                _ => &[96, 96, 3],
+            };
+            let model = Model::classifier(input, &preset.layers, 3, 1)
+                .unwrap_or_else(|e| panic!("{id}: {e}"));
+            assert!(!preset.name.is_empty() && !preset.labs.is_empty(), "{id}");
+            assert!(preset.training.contains_key("epochs"), "{id}");
+            found.push((id, model));
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
+
+/// Trainable parameters minus the biases of convolutions that batch norm follows (Keras's
+/// MobileNetV2 convolutions have none; ours have zero-initialised ones, see
+/// `inverted_residual.rs`).
+fn params_as_keras(layers: &[Layer]) -> usize {
+    let mut total = 0;
+    for (i, layer) in layers.iter().enumerate() {
+        total += match layer {
+            Layer::Residual { layers } => params_as_keras(layers),
+            _ => layer.trainable_params(),
+        };
+        if let (
+            Layer::Conv2d { bias, .. } | Layer::DepthwiseConv2d { bias, .. },
+            Some(Layer::BatchNorm { .. }),
+        ) = (layer, layers.get(i + 1))
+        {
+            total -= bias.len();
+        }
+    }
+    total
+}
+
+/// The presets build, and their sizes are the book's and Keras's. The MobileNetV2 bases are
+/// compared with `keras.applications.MobileNetV2(input_shape=(96, 96, 3), alpha=α,
+/// include_top=False, weights=None)` in Keras 3.15.1 / TensorFlow 2.21: 86,080 trainable
+/// parameters for α 0.1 and 396,128 for α 0.35 (7,232 and 14,080 more are batch norm moving
+/// statistics), output 3×3×1280; our head adds global average pooling, dense 12 (α 0.1) or 16
+/// (α 0.35) and the 3-class classifier. MACs are compared with the MobileNetV2 paper's table
+/// (Sandler et al. 2018): 59 M for α 0.35 at 224×224, so about (96/224)² · 59 M ≈ 10.8 M at 96×96.
+#[test]
+fn presets_parse_build_and_have_the_expected_sizes() {
+    let models = presets();
+    let ids: Vec<&str> = models.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "image-cnn",
+            "kws-conv1d",
+            "mobilenetv2-0.1",
+            "mobilenetv2-0.35",
+            "motion-dnn"
+        ]
+    );
+    let total = |m: &Model| m.summary().unwrap().iter().map(|r| r.params).sum::<usize>();
+    let macs = |m: &Model| m.summary().unwrap().iter().map(|r| r.macs).sum::<u64>();
+    for (id, model) in &models {
+        assert_eq!(model.classes(), 3, "{id}");
+        let x = random(&[[2].as_slice(), &model.input_shape].concat(), 3);
+        let p = model.forward(&x).unwrap();
+        assert!(p.iter().all(|v| v.is_finite()));
+        match id.as_str() {
+            // 63·20+20 + 20·10+10 + 10·3+3.
+            "motion-dnn" => assert_eq!(total(model), 1_523),
+            // 13·3·8+8 + 8·3·16+16 + 208·3+3 (1,765 with 5 classes, the figure).
+            "kws-conv1d" => assert_eq!(total(model), 1_347),
+            "mobilenetv2-0.1" => assert_eq!(
+                params_as_keras(&model.layers),
+                86_080 + 1280 * 12 + 12 + 12 * 3 + 3
+            ),
+            "mobilenetv2-0.35" => {
+                assert_eq!(
+                    params_as_keras(&model.layers),
+                    396_128 + 1280 * 16 + 16 + 16 * 3 + 3
+                );
+                let m = macs(model) as f64;
+                assert!((9.0e6..12.5e6).contains(&m), "{m} MACs");
+            }
+            _ => {}
+        }
+    }
+}
