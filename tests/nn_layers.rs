@@ -638,3 +638,144 @@ fn presets_parse_build_and_have_the_expected_sizes() {
         }
     }
 }
+
+/// One Keras reference case (`tests/fixtures/nn/make_fixtures.py` wrote it).
+#[derive(serde::Deserialize)]
+struct Fixture {
+    name: String,
+    training: bool,
+    model: Model,
+    input_shape: Vec<usize>,
+    input: Vec<f32>,
+    output_shape: Vec<usize>,
+    output: Vec<f32>,
+    #[serde(default)]
+    moving: Option<[Vec<f32>; 2]>,
+}
+
+fn fixture(name: &str) -> Fixture {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("tests/fixtures/nn/{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"))
+}
+
+fn max_difference(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Our forward pass on the fixture's weights and input equals Keras's output to 1e-5 (and, for
+/// a training-mode batch norm, the moving statistics after the step too).
+fn check_keras(name: &str) {
+    let case = fixture(name);
+    assert_eq!(case.name, name);
+    let x = Tensor::from_shape_vec(case.input_shape.clone(), case.input.clone()).unwrap();
+    let mut model = case.model.clone();
+    let y = if case.training {
+        let (y, trace) = model.forward_train(&x, &mut Rng::new(0)).unwrap();
+        model.update_batch_stats(&trace);
+        y
+    } else {
+        model.forward(&x).unwrap()
+    };
+    assert_eq!(y.shape(), &case.output_shape[..], "{name}");
+    let worst = max_difference(y.as_slice().unwrap(), &case.output);
+    assert!(worst <= 1e-5, "{name}: differs from Keras by {worst}");
+    if let Some([mean, variance]) = &case.moving {
+        let Layer::BatchNorm {
+            moving_mean,
+            moving_variance,
+            ..
+        } = &model.layers[0]
+        else {
+            panic!("{name}: not a batch norm");
+        };
+        assert!(
+            max_difference(moving_mean, mean) <= 1e-6,
+            "{name}: moving mean"
+        );
+        assert!(
+            max_difference(moving_variance, variance) <= 1e-6,
+            "{name}: moving variance"
+        );
+    }
+}
+
+#[test]
+fn dense_matches_keras() {
+    check_keras("dense");
+}
+
+#[test]
+fn conv1d_matches_keras() {
+    check_keras("conv1d_same");
+    check_keras("conv1d_valid_stride2");
+    check_keras("conv1d_same_stride2_even_kernel");
+}
+
+#[test]
+fn conv2d_matches_keras() {
+    check_keras("conv2d_same");
+    check_keras("conv2d_same_stride2");
+    check_keras("conv2d_valid_2x3_stride_1x2");
+    check_keras("conv2d_pointwise");
+}
+
+#[test]
+fn depthwise_matches_keras() {
+    check_keras("depthwise_same");
+    check_keras("depthwise_same_stride2");
+    check_keras("depthwise_valid_stride2");
+}
+
+#[test]
+fn pooling_matches_keras() {
+    for name in [
+        "max_pool1d_same",
+        "avg_pool1d_same_3_stride2",
+        "max_pool1d_valid",
+        "max_pool2d_valid",
+        "max_pool2d_same_3_stride2",
+        "avg_pool2d_same_3_stride2",
+        "avg_pool2d_valid",
+        "global_avg_pool_1d",
+        "global_avg_pool_2d",
+    ] {
+        check_keras(name);
+    }
+}
+
+#[test]
+fn batch_norm_matches_keras() {
+    check_keras("batch_norm_inference_2d");
+    check_keras("batch_norm_inference_dense");
+    check_keras("batch_norm_training");
+}
+
+#[test]
+fn activations_reshape_and_residual_match_keras() {
+    for name in ["relu", "relu6", "softmax", "flatten_reshape", "residual"] {
+        check_keras(name);
+    }
+}
+
+#[test]
+fn whole_models_match_keras() {
+    check_keras("model_kws_conv1d");
+    check_keras("model_mobilenetv2_small");
+    check_keras("model_kws_conv1d_features");
+    check_keras("model_mobilenetv2_small_features");
+    // Folding the small MobileNet's batch norms keeps Keras's output.
+    let case = fixture("model_mobilenetv2_small");
+    let x = Tensor::from_shape_vec(case.input_shape.clone(), case.input.clone()).unwrap();
+    let folded = case.model.fold_batch_norm().unwrap();
+    let worst = max_difference(
+        folded.forward(&x).unwrap().as_slice().unwrap(),
+        &case.output,
+    );
+    assert!(worst <= 1e-5, "folded model differs from Keras by {worst}");
+}
