@@ -6,14 +6,19 @@
 
 use ndarray::{Array2, ArrayD, IxDyn};
 use serde_json::Value;
+use std::ops::ControlFlow;
 use tinylab::nn::Tensor;
 use tinylab::nn::anomaly::KMeans;
 use tinylab::nn::augment::{Augmentation, Layout};
 use tinylab::nn::loss::{
     balanced_class_weights, softmax_cross_entropy, softmax_cross_entropy_over,
 };
-use tinylab::nn::metrics::{DEFAULT_THRESHOLD, Evaluation};
+use tinylab::nn::metrics::{DEFAULT_THRESHOLD, Evaluation, accuracy_and_loss};
 use tinylab::nn::optim::{Optimizer, OptimizerState};
+use tinylab::nn::train::{
+    Dataset, EarlyStopping, StopReason, TrainConfig, TrainOutcome, predict, train,
+};
+use tinylab::nn::{Model, Preset};
 use tinylab::rng::Rng;
 
 fn fixture(name: &str) -> Value {
@@ -24,31 +29,13 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
+/// A fixture value as `T` (numbers, lists of numbers, lists of lists).
+fn get<T: serde::de::DeserializeOwned>(value: &Value) -> T {
+    serde_json::from_value(value.clone()).unwrap()
+}
+
 fn floats(value: &Value) -> Vec<f32> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap() as f32)
-        .collect()
-}
-
-fn float64s(value: &Value) -> Vec<f64> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect()
-}
-
-fn usizes(value: &Value) -> Vec<usize> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect()
+    get(value)
 }
 
 /// Every `got` within `abs + rel·|want|` of `want`.
@@ -190,7 +177,7 @@ fn check_cross_entropy(weighted: bool) {
         case["classes"].as_u64().unwrap() as usize,
         floats(&case["logits"]),
     );
-    let labels = usizes(&case["labels"]);
+    let labels = get::<Vec<usize>>(&case["labels"]);
     let weights = floats(&case["class_weights"]);
     let want = &case[if weighted { "weighted" } else { "unweighted" }];
     let got =
@@ -306,7 +293,7 @@ fn metrics_evaluation(threshold: f32) -> (Value, Evaluation) {
         .iter()
         .map(|l| l.as_str().unwrap().to_string())
         .collect();
-    let truth = usizes(&metrics["truth"]);
+    let truth = get::<Vec<usize>>(&metrics["truth"]);
     let rows: Vec<f32> = metrics["probs"]
         .as_array()
         .unwrap()
@@ -332,10 +319,10 @@ fn check_metrics(evaluation: &Evaluation, case: &Value) {
         .as_array()
         .unwrap()
         .iter()
-        .map(usizes)
+        .map(get::<Vec<usize>>)
         .collect();
     assert_eq!(evaluation.confusion_matrix, matrix);
-    assert_eq!(evaluation.uncertain, usizes(&case["uncertain"]));
+    assert_eq!(evaluation.uncertain, get::<Vec<usize>>(&case["uncertain"]));
     for (c, m) in evaluation.per_class.iter().enumerate() {
         close(
             "precision",
@@ -418,19 +405,19 @@ fn kmeans_fixture() -> (Value, Vec<f32>, usize) {
 #[test]
 fn kmeans_matches_scikit_learn_from_the_same_start() {
     let (case, rows, dims) = kmeans_fixture();
-    let model = KMeans::fit_from(&rows, dims, &usizes(&case["init"])).unwrap();
+    let model = KMeans::fit_from(&rows, dims, &get::<Vec<usize>>(&case["init"])).unwrap();
     let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<_>>();
     assert_close(
         "mean",
         model.mean(),
-        &f32s(&float64s(&case["mean"])),
+        &f32s(&get::<Vec<f64>>(&case["mean"])),
         1e-5,
         1e-5,
     );
     assert_close(
         "scale",
         model.scale(),
-        &f32s(&float64s(&case["scale"])),
+        &f32s(&get::<Vec<f64>>(&case["scale"])),
         0.0,
         1e-5,
     );
@@ -702,4 +689,462 @@ fn evaluation_and_loss_take_array_views_of_model_output() {
     assert_eq!(evaluation.accuracy, 1.0);
     assert!(Evaluation::new(&labels, &[0, 2], &probs, 0.6).is_err());
     assert!(Evaluation::new(&labels, &[0], &probs, 0.6).is_err());
+}
+
+// ---- training ------------------------------------------------------------------------------
+
+/// `classes` Gaussian blobs in `dims` dimensions, centres on a circle of radius 3 (separable
+/// for a small spread), `per_class` rows each, in class order.
+fn blobs(
+    classes: usize,
+    per_class: usize,
+    dims: usize,
+    spread: f64,
+    seed: u64,
+) -> (Vec<f32>, Vec<usize>) {
+    let mut rng = Rng::new(seed);
+    let (mut inputs, mut labels) = (Vec::new(), Vec::new());
+    for class in 0..classes {
+        let angle = std::f64::consts::TAU * class as f64 / classes as f64;
+        for _ in 0..per_class {
+            for d in 0..dims {
+                let centre = match d {
+                    0 => 3.0 * angle.cos(),
+                    1 => 3.0 * angle.sin(),
+                    _ => 0.0,
+                };
+                inputs.push((centre + spread * rng.next_gaussian()) as f32);
+            }
+            labels.push(class);
+        }
+    }
+    (inputs, labels)
+}
+
+/// A classifier with the body written as preset TOML layers.
+fn model(input_shape: &[usize], body: &str, classes: usize, seed: u64) -> Model {
+    let preset = Preset::parse(&format!("name = \"t\"\ndescription = \"t\"\n{body}")).unwrap();
+    Model::classifier(input_shape, &preset.layers, classes, seed).unwrap()
+}
+
+const DENSE_16: &str = "[[layers]]\ntype = \"dense\"\nunits = 16\n[[layers]]\ntype = \"relu\"\n";
+const DENSE_DROPOUT: &str = "[[layers]]\ntype = \"dense\"\nunits = 16\n[[layers]]\ntype = \"relu\"\n\
+    [[layers]]\ntype = \"dropout\"\nrate = 0.25\n";
+
+/// Trains a fresh classifier on `data` with `config`, never cancelling.
+fn check_train(body: &str, data: &Dataset, config: &TrainConfig) -> TrainOutcome {
+    let model = model(&data.sample_shape, body, data.classes, 42);
+    train(model, data, config, |_| ControlFlow::Continue(())).unwrap()
+}
+
+fn dataset<'a>(
+    inputs: &'a [f32],
+    labels: &'a [usize],
+    shape: &[usize],
+    classes: usize,
+) -> Dataset<'a> {
+    Dataset {
+        inputs,
+        sample_shape: shape.to_vec(),
+        labels,
+        classes,
+    }
+}
+
+#[test]
+fn a_separable_problem_trains_to_100_percent() {
+    let (inputs, labels) = blobs(4, 50, 2, 0.3, 1);
+    let data = dataset(&inputs, &labels, &[2], 4);
+    let config = TrainConfig {
+        epochs: 40,
+        learning_rate: 0.01,
+        batch_size: 16,
+        ..TrainConfig::default()
+    };
+    let outcome = check_train(DENSE_16, &data, &config);
+    assert_eq!(outcome.stopped, StopReason::Finished);
+    assert_eq!(outcome.history.len(), 40);
+    let last = outcome.history.last().unwrap();
+    assert_eq!(last.val_accuracy, Some(1.0));
+    assert!(last.train_loss < outcome.history[0].train_loss);
+    let probs = predict(&outcome.model, &inputs, &[2], 32).unwrap();
+    assert_eq!(accuracy_and_loss(&labels, &probs).unwrap().0, 1.0);
+}
+
+#[test]
+fn same_seed_gives_bit_identical_weights() {
+    let (inputs, labels) = blobs(3, 40, 4, 1.0, 2);
+    let data = dataset(&inputs, &labels, &[4], 3);
+    let config = TrainConfig {
+        epochs: 4,
+        learning_rate: 0.01,
+        batch_size: 8,
+        augmentation: Augmentation {
+            noise_std: 0.1,
+            ..Augmentation::default()
+        },
+        ..TrainConfig::default()
+    };
+    let a = check_train(DENSE_DROPOUT, &data, &config);
+    let b = check_train(DENSE_DROPOUT, &data, &config);
+    assert_eq!(a.model, b.model);
+    assert_eq!(a.validation, b.validation);
+    let bits = |o: &TrainOutcome| {
+        o.history
+            .iter()
+            .map(|r| r.train_loss.to_bits())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(bits(&a), bits(&b));
+    let other = check_train(DENSE_DROPOUT, &data, &TrainConfig { seed: 1, ..config });
+    assert_ne!(other.model, a.model);
+}
+
+#[test]
+fn cancelling_keeps_the_weights_of_the_last_finished_epoch() {
+    let (inputs, labels) = blobs(3, 30, 2, 0.5, 3);
+    let data = dataset(&inputs, &labels, &[2], 3);
+    let config = TrainConfig {
+        epochs: 10,
+        learning_rate: 0.01,
+        batch_size: 8,
+        ..TrainConfig::default()
+    };
+    let mut seen = Vec::new();
+    let cancelled = train(
+        model(&[2], DENSE_DROPOUT, 3, 42),
+        &data,
+        &config,
+        |report| {
+            seen.push(report.epoch);
+            if report.epoch == 3 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    )
+    .unwrap();
+    assert_eq!(seen, vec![1, 2, 3]);
+    assert_eq!(cancelled.stopped, StopReason::Cancelled { epoch: 3 });
+    assert_eq!(cancelled.history.len(), 3);
+    // Epoch streams depend only on (seed, epoch): three epochs of ten are three epochs.
+    let three = check_train(
+        DENSE_DROPOUT,
+        &data,
+        &TrainConfig {
+            epochs: 3,
+            ..config
+        },
+    );
+    assert_eq!(cancelled.model, three.model);
+}
+
+#[test]
+fn early_stopping_stops_and_restores_the_best_epoch() {
+    // Random labels: the validation loss can only get worse as the model memorises.
+    let (inputs, _) = blobs(1, 120, 8, 1.0, 4);
+    let mut rng = Rng::new(5);
+    let labels: Vec<usize> = (0..120).map(|_| rng.below(3)).collect();
+    let data = dataset(&inputs, &labels, &[8], 3);
+    let patience = 3;
+    let config = TrainConfig {
+        epochs: 200,
+        learning_rate: 0.01,
+        batch_size: 8,
+        validation_share: 0.3,
+        early_stopping: Some(EarlyStopping {
+            patience,
+            min_delta: 0.0,
+        }),
+        ..TrainConfig::default()
+    };
+    let body = "[[layers]]\ntype = \"dense\"\nunits = 64\n[[layers]]\ntype = \"relu\"\n";
+    let outcome = check_train(body, &data, &config);
+    let StopReason::EarlyStopped { best_epoch } = outcome.stopped else {
+        panic!("did not stop early: {:?}", outcome.stopped);
+    };
+    assert_eq!(outcome.history.len(), best_epoch + patience);
+    let losses: Vec<f32> = outcome
+        .history
+        .iter()
+        .map(|r| r.val_loss.unwrap())
+        .collect();
+    let best = losses[best_epoch - 1];
+    assert!(losses.iter().all(|&l| l >= best));
+    // The returned model is the best epoch's: its validation loss is that epoch's.
+    let rows = &outcome.validation;
+    let val_inputs: Vec<f32> = rows
+        .iter()
+        .flat_map(|&r| inputs[r * 8..(r + 1) * 8].to_vec())
+        .collect();
+    let val_labels: Vec<usize> = rows.iter().map(|&r| labels[r]).collect();
+    let probs = predict(&outcome.model, &val_inputs, &[8], 32).unwrap();
+    let (_, loss) = accuracy_and_loss(&val_labels, &probs).unwrap();
+    assert!((loss as f32 - best).abs() < 1e-6, "{loss} vs {best}");
+}
+
+#[test]
+fn one_shard_and_two_shards_give_close_results() {
+    let (inputs, labels) = blobs(3, 40, 4, 0.8, 6);
+    let data = dataset(&inputs, &labels, &[4], 3);
+    let config = TrainConfig {
+        epochs: 5,
+        learning_rate: 0.005,
+        batch_size: 16,
+        ..TrainConfig::default()
+    };
+    let one = check_train(
+        DENSE_16,
+        &data,
+        &TrainConfig {
+            shards: 1,
+            ..config.clone()
+        },
+    );
+    let two = check_train(
+        DENSE_16,
+        &data,
+        &TrainConfig {
+            shards: 2,
+            ..config.clone()
+        },
+    );
+    let three = check_train(
+        DENSE_16,
+        &data,
+        &TrainConfig {
+            shards: 3,
+            ..config
+        },
+    );
+    for other in [&two, &three] {
+        for (a, b) in one.history.iter().zip(&other.history) {
+            assert!((a.train_loss - b.train_loss).abs() < 1e-4, "{a:?} vs {b:?}");
+            assert!((a.val_loss.unwrap() - b.val_loss.unwrap()).abs() < 1e-4);
+        }
+        let mut a = one.model.clone();
+        let mut b = other.model.clone();
+        for (p, q) in a.params_mut().into_iter().zip(b.params_mut()) {
+            assert_close("weights", q, p, 1e-4, 1e-3);
+        }
+    }
+}
+
+#[test]
+fn validation_split_is_stratified_and_seeded() {
+    let labels: Vec<usize> = [vec![0; 50], vec![1; 20], vec![2; 7]].concat();
+    let inputs: Vec<f32> = labels.iter().map(|&l| l as f32).collect();
+    let data = dataset(&inputs, &labels, &[1], 3);
+    let config = TrainConfig {
+        epochs: 1,
+        ..TrainConfig::default()
+    };
+    let outcome = check_train(DENSE_16, &data, &config);
+    let held: Vec<usize> = (0..3)
+        .map(|c| {
+            outcome
+                .validation
+                .iter()
+                .filter(|&&r| labels[r] == c)
+                .count()
+        })
+        .collect();
+    assert_eq!(held, vec![10, 4, 1], "round(count × 0.2) per class");
+    assert!(outcome.validation.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(
+        check_train(DENSE_16, &data, &config).validation,
+        outcome.validation
+    );
+    assert_ne!(
+        check_train(
+            DENSE_16,
+            &data,
+            &TrainConfig {
+                seed: 9,
+                ..config.clone()
+            }
+        )
+        .validation,
+        outcome.validation
+    );
+    let none = check_train(
+        DENSE_16,
+        &data,
+        &TrainConfig {
+            validation_share: 0.0,
+            ..config
+        },
+    );
+    assert!(none.validation.is_empty() && none.history[0].val_loss.is_none());
+}
+
+#[test]
+fn class_weights_raise_the_recall_of_a_rare_class() {
+    // Overlapping classes, 9 to 1: unweighted training favours the common class.
+    let (mut inputs, mut labels) = blobs(2, 180, 2, 4.0, 7);
+    inputs.truncate((180 + 20) * 2);
+    labels.truncate(180 + 20);
+    let data = dataset(&inputs, &labels, &[2], 2);
+    let config = TrainConfig {
+        epochs: 20,
+        learning_rate: 0.01,
+        validation_share: 0.0,
+        ..TrainConfig::default()
+    };
+    let recall_of_rare = |config: &TrainConfig| {
+        let outcome = check_train(DENSE_16, &data, config);
+        let probs = predict(&outcome.model, &inputs, &[2], 64).unwrap();
+        let names = vec!["common".to_string(), "rare".to_string()];
+        Evaluation::new(&names, &labels, &probs, 0.0)
+            .unwrap()
+            .per_class[1]
+            .recall
+    };
+    let plain = recall_of_rare(&config);
+    let weighted = recall_of_rare(&TrainConfig {
+        class_weights: true,
+        ..config
+    });
+    assert!(
+        weighted > plain + 0.2,
+        "recall of the rare class: {plain} → {weighted}"
+    );
+}
+
+#[test]
+fn training_settings_read_from_a_training_table() {
+    let table: toml::Table = toml::from_str(
+        "epochs = 12\nlearning_rate = 0.001\n[optimizer]\ntype = \"sgd\"\nmomentum = 0.9\n\
+         [early_stopping]\npatience = 4\n[augmentation]\ntime_masks = 2\n",
+    )
+    .unwrap();
+    let config = TrainConfig::from_table(&table).unwrap();
+    assert_eq!(
+        (config.epochs, config.learning_rate, config.batch_size),
+        (12, 0.001, 32)
+    );
+    assert_eq!(
+        config.optimizer,
+        Optimizer::Sgd {
+            momentum: 0.9,
+            nesterov: false
+        }
+    );
+    assert_eq!(
+        config.early_stopping,
+        Some(EarlyStopping {
+            patience: 4,
+            min_delta: 0.0
+        })
+    );
+    assert_eq!(config.augmentation.time_masks, 2);
+    assert_eq!(
+        TrainConfig::from_table(&toml::Table::new()).unwrap(),
+        TrainConfig::default()
+    );
+    let typo: toml::Table = toml::from_str("epoch = 5").unwrap();
+    let message = TrainConfig::from_table(&typo).unwrap_err().to_string();
+    assert!(
+        message.contains("epoch") && message.contains("[training]"),
+        "{message}"
+    );
+}
+
+#[test]
+fn training_refuses_bad_settings_and_data() {
+    let (inputs, labels) = blobs(2, 10, 2, 0.5, 8);
+    let data = dataset(&inputs, &labels, &[2], 2);
+    let fresh = || model(&[2], DENSE_16, 2, 1);
+    let go = |m: Model, d: &Dataset, c: &TrainConfig| {
+        train(m, d, c, |_| ControlFlow::Continue(())).map(|_| ())
+    };
+    let ok = TrainConfig {
+        epochs: 1,
+        ..TrainConfig::default()
+    };
+    assert!(go(fresh(), &data, &ok).is_ok());
+    let refused = |edit: fn(&mut TrainConfig)| {
+        let mut config = ok.clone();
+        edit(&mut config);
+        go(fresh(), &data, &config).is_err()
+    };
+    assert!(refused(|c| c.batch_size = 0));
+    assert!(refused(|c| c.shards = 0));
+    assert!(refused(|c| c.learning_rate = f32::NAN));
+    assert!(refused(|c| c.validation_share = 1.0));
+    assert!(
+        refused(|c| c.augmentation.time_masks = 1),
+        "time masks on flat features"
+    );
+    assert!(
+        go(model(&[2], DENSE_16, 3, 1), &data, &ok).is_err(),
+        "class count differs"
+    );
+    let bad_labels: Vec<usize> = labels.iter().map(|&l| l * 2).collect();
+    assert!(go(fresh(), &dataset(&inputs, &bad_labels, &[2], 2), &ok).is_err());
+    let mut nan = inputs.clone();
+    nan[3] = f32::NAN;
+    assert!(go(fresh(), &dataset(&nan, &labels, &[2], 2), &ok).is_err());
+    assert!(go(fresh(), &dataset(&inputs[1..], &labels, &[2], 2), &ok).is_err());
+    let diverge = TrainConfig {
+        learning_rate: 1e30,
+        optimizer: Optimizer::Sgd {
+            momentum: 0.0,
+            nesterov: false,
+        },
+        epochs: 3,
+        ..ok
+    };
+    let err = go(fresh(), &data, &diverge).unwrap_err().to_string();
+    assert!(err.contains("learning rate"), "{err}");
+}
+
+#[test]
+fn a_small_conv_net_with_batch_norm_trains_with_audio_augmentation() {
+    // Flat 8×3 "MFCC" rows reshaped by the model, like the KWS preset: time masks apply.
+    let (inputs, labels) = blobs(2, 24, 24, 0.5, 9);
+    let data = dataset(&inputs, &labels, &[24], 2);
+    let body = "[[layers]]\ntype = \"reshape\"\nshape = [8, 3]\n[[layers]]\ntype = \"conv1d\"\nfilters = 4\n\
+        kernel_size = 3\n[[layers]]\ntype = \"batch_norm\"\n[[layers]]\ntype = \"relu\"\n\
+        [[layers]]\ntype = \"dropout\"\nrate = 0.25\n[[layers]]\ntype = \"flatten\"\n";
+    let config = TrainConfig {
+        epochs: 8,
+        learning_rate: 0.01,
+        batch_size: 8,
+        augmentation: Augmentation {
+            time_masks: 1,
+            time_mask_width: 2,
+            time_shift_max: 1,
+            ..Augmentation::default()
+        },
+        ..TrainConfig::default()
+    };
+    let a = check_train(body, &data, &config);
+    let b = check_train(body, &data, &config);
+    assert_eq!(a.model, b.model);
+    assert!(
+        a.history.last().unwrap().val_accuracy.unwrap() >= 0.9,
+        "{:?}",
+        a.history.last()
+    );
+}
+
+#[test]
+fn predict_matches_forward_on_the_whole_batch() {
+    let (inputs, _) = blobs(2, 37, 4, 1.0, 10);
+    let m = model(&[4], DENSE_16, 2, 3);
+    let whole = m
+        .forward(&ArrayD::from_shape_vec(IxDyn(&[74, 4]), inputs.clone()).unwrap())
+        .unwrap();
+    for batch in [1, 5, 32, 100] {
+        let got = predict(&m, &inputs, &[4], batch).unwrap();
+        assert_eq!(got.shape(), &[74, 2]);
+        let (got, want): (Vec<f32>, Vec<f32>) = (
+            got.iter().copied().collect(),
+            whole.iter().copied().collect(),
+        );
+        assert_close("probabilities", &got, &want, 1e-6, 1e-5);
+    }
+    assert!(predict(&m, &inputs[..7], &[4], 8).is_err());
 }
