@@ -59,6 +59,10 @@ pub enum CliCommand {
         /// Lab preset id.
         #[arg(long, default_value = "motion")]
         lab: String,
+        /// Make the demo project instead: the motion lab with 16 synthesized recordings, ready
+        /// to train (what the window opens when no project is given).
+        #[arg(long, conflicts_with = "lab")]
+        demo: bool,
     },
     /// Run a virtual board on a pseudo-terminal and print its path. Type a motion name and
     /// Enter to switch (idle, lift, maritime, terrestrial); Ctrl+C or end of input stops it.
@@ -154,6 +158,26 @@ pub enum CliCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Train the project's model (features first, from the cache when possible); one line per
+    /// epoch; the run is saved under `runs/`.
+    Train {
+        /// Project folder.
+        dir: PathBuf,
+        /// Epochs (default: the project's setting).
+        #[arg(long)]
+        epochs: Option<usize>,
+        /// Seed for weight init, shuffling and the validation split (default: the project's).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Evaluate the latest run on the test split: confusion matrix and metrics.
+    Eval {
+        /// Project folder.
+        dir: PathBuf,
+        /// Print JSON: accuracy, labels, confusion_matrix, per_class, …
+        #[arg(long)]
+        json: bool,
+    },
     /// Summarise a project's dataset: samples per label and split, total duration.
     Dataset {
         /// Project folder.
@@ -171,7 +195,18 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn run(command: CliCommand) -> Result<()> {
     match command {
         CliCommand::Gui { .. } => bail!("the window is opened by main"),
-        CliCommand::New { dir, lab } => new_project(dir, &lab),
+        CliCommand::New {
+            dir, demo: true, ..
+        } => {
+            crate::engine::create_demo_project(&dir).map_err(anyhow::Error::msg)?;
+            println!(
+                "created the demo project in {}; train it with `tinylab train {}`",
+                dir.display(),
+                dir.display()
+            );
+            Ok(())
+        }
+        CliCommand::New { dir, lab, .. } => new_project(dir, &lab),
         CliCommand::SimBoard {
             rate_hz,
             motion,
@@ -233,6 +268,8 @@ pub fn run(command: CliCommand) -> Result<()> {
         }
         CliCommand::Dataset { dir, json } => dataset(dir, json),
         CliCommand::Features { dir, json } => features(dir, json),
+        CliCommand::Train { dir, epochs, seed } => train(dir, epochs, seed),
+        CliCommand::Eval { dir, json } => eval(dir, json),
         CliCommand::Dsp {
             block,
             input,
@@ -508,6 +545,147 @@ fn features(dir: PathBuf, json: bool) -> Result<()> {
         println!("{}", summary.describe());
     }
     Ok(())
+}
+
+fn train(dir: PathBuf, epochs: Option<usize>, seed: Option<u64>) -> Result<()> {
+    let text = run_command(dir, Command::Train { epochs, seed }, |event| match event {
+        Event::TrainingEpoch { report, .. } => {
+            progress("");
+            println!("{}", format_epoch(report));
+            None
+        }
+        Event::JobFinished {
+            outcome: JobOutcome::Done(text),
+            ..
+        } => Some(Ok(text.clone())),
+        _ => None,
+    })?;
+    println!("{text}");
+    Ok(())
+}
+
+/// One epoch as `tinylab train` prints it.
+pub fn format_epoch(report: &crate::nn::train::EpochReport) -> String {
+    let validation = match (report.val_loss, report.val_accuracy) {
+        (Some(loss), Some(accuracy)) => {
+            format!(
+                "  val_loss {loss:.4}  val_accuracy {:6.2} %",
+                accuracy * 100.0
+            )
+        }
+        _ => String::new(),
+    };
+    format!(
+        "epoch {:>3}/{}  loss {:.4}  accuracy {:6.2} %{validation}  ({:.2} s)",
+        report.epoch,
+        report.epochs,
+        report.train_loss,
+        report.train_accuracy * 100.0,
+        report.elapsed_s
+    )
+}
+
+fn eval(dir: PathBuf, json: bool) -> Result<()> {
+    let mut latest = None;
+    run_command(dir, Command::Evaluate { run: None }, |event| match event {
+        Event::Evaluated(evaluation) => {
+            latest = Some(evaluation.clone());
+            None
+        }
+        Event::JobFinished {
+            outcome: JobOutcome::Done(_),
+            ..
+        } => Some(Ok(())),
+        _ => None,
+    })?;
+    let Some(evaluation) = latest else {
+        bail!("the engine evaluated the run but sent no results");
+    };
+    if json {
+        let mut value = evaluation.metrics.to_json();
+        if let Some(object) = value.as_object_mut() {
+            object.insert("run".into(), evaluation.run.clone().into());
+            object.insert("set".into(), evaluation.set.title().into());
+            object.insert(
+                "confidence_threshold".into(),
+                evaluation.confidence_threshold.into(),
+            );
+            if evaluation.has_anomaly {
+                let samples: serde_json::Map<String, serde_json::Value> = evaluation
+                    .samples
+                    .iter()
+                    .filter_map(|s| Some((s.sample.to_string(), s.max_anomaly?.into())))
+                    .collect();
+                object.insert(
+                    "anomaly_threshold".into(),
+                    evaluation.anomaly_threshold.into(),
+                );
+                object.insert("anomalous_windows".into(), evaluation.anomalies.into());
+                object.insert("max_anomaly_per_sample".into(), samples.into());
+            }
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print!("{}", format_evaluation(&evaluation));
+    }
+    Ok(())
+}
+
+/// The confusion matrix and per-class metrics as `tinylab eval` prints them.
+pub fn format_evaluation(evaluation: &crate::protocol::RunEvaluation) -> String {
+    let metrics = &evaluation.metrics;
+    let width = evaluation
+        .labels
+        .iter()
+        .map(String::len)
+        .chain([9])
+        .max()
+        .unwrap_or(9);
+    let mut out = format!(
+        "{} on the {} split: accuracy {} over {} windows (uncertain below {:.2}: {})\n\n",
+        evaluation.run,
+        evaluation.set.title(),
+        crate::protocol::percent(Some(metrics.accuracy as f32)),
+        metrics.predictions.len(),
+        evaluation.confidence_threshold,
+        crate::protocol::percent(Some(metrics.uncertain_share as f32)),
+    );
+    let corner = "true \\ predicted";
+    let first = width.max(corner.len());
+    out += &format!("{corner:first$}");
+    for label in evaluation.labels.iter().chain([&"uncertain".to_owned()]) {
+        out += &format!(" {label:>width$}");
+    }
+    out += "\n";
+    for ((label, row), unsure) in evaluation
+        .labels
+        .iter()
+        .zip(&metrics.confusion_matrix)
+        .zip(&metrics.uncertain)
+    {
+        out += &format!("{label:first$}");
+        for count in row.iter().chain([unsure]) {
+            out += &format!(" {count:>width$}");
+        }
+        out += "\n";
+    }
+    out += &format!(
+        "\n{:width$} {:>9} {:>9} {:>9} {:>9}\n",
+        "label", "precision", "recall", "f1", "windows"
+    );
+    for (label, class) in evaluation.labels.iter().zip(&metrics.per_class) {
+        out += &format!(
+            "{label:width$} {:>9.3} {:>9.3} {:>9.3} {:>9}\n",
+            class.precision, class.recall, class.f1, class.support
+        );
+    }
+    if evaluation.has_anomaly {
+        out += &format!(
+            "\nanomaly: {} windows above {:.2}\n",
+            evaluation.anomalies, evaluation.anomaly_threshold
+        );
+    }
+    out
 }
 
 fn dsp(

@@ -53,8 +53,8 @@ pub struct LabPreset {
     pub impulse: WindowSettings,
     /// Processing block and its parameters.
     pub dsp: DspSettings,
-    /// Model preset and training settings, interpreted by the training module.
-    pub model: toml::Table,
+    /// Model preset, training settings and anomaly detection.
+    pub model: crate::models::ModelSettings,
     /// The book's reported results, for comparison.
     pub book: toml::Table,
 }

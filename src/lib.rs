@@ -6,6 +6,7 @@ pub mod devices;
 pub mod dsp;
 pub mod engine;
 pub mod labs;
+pub mod models;
 pub mod nn;
 pub mod project;
 pub mod protocol;

@@ -5,8 +5,13 @@ use crate::devices::forwarder::StreamFormat;
 use crate::devices::ports::PortInfo;
 use crate::dsp::block::{BlockSteps, DspSettings};
 use crate::dsp::windowing::WindowSettings;
+use crate::models::ModelSettings;
+use crate::nn::LayerSummary;
+use crate::nn::metrics::Evaluation;
+use crate::nn::train::EpochReport;
 use crate::project::ProjectFile;
 use crate::project::formats::SampleFormat;
+use crate::project::runs::{DataSet, RunRecord};
 use crate::project::sample::{SampleId, SampleMeta, Series, Split};
 use crate::sim::motion::Motion;
 use std::path::PathBuf;
@@ -69,6 +74,11 @@ impl FeatureSummary {
             self.from_cache
         )
     }
+}
+
+/// `93.1 %`, or `–` when there is nothing to measure.
+pub fn percent(value: Option<f32>) -> String {
+    value.map_or_else(|| "–".into(), |v| format!("{:.1} %", v * 100.0))
 }
 
 /// UI → engine.
@@ -154,6 +164,28 @@ pub enum Command {
     SetWindow(WindowSettings),
     /// Compute the features of every sample as a job (cached per settings).
     GenerateFeatures,
+    /// Use these model, training, anomaly and threshold settings from now on (saved in the
+    /// project file); re-evaluates the shown run when a threshold changed.
+    SetModel(Box<ModelSettings>),
+    /// Train the classifier (and the anomaly detector) as a job, saving a new run.
+    Train {
+        /// Epochs for this run only (`None`: the project's setting).
+        epochs: Option<usize>,
+        /// Seed for this run only (`None`: the project's setting).
+        seed: Option<u64>,
+    },
+    /// Predict the current dataset again with a saved run (`None`: the latest) as a job.
+    Evaluate {
+        /// Run id, e.g. `run-003`.
+        run: Option<String>,
+    },
+    /// Show a saved run: its curves ([`Event::RunLoaded`]) and its evaluation on `set`.
+    ShowRun {
+        /// Run id.
+        run: String,
+        /// Which data to evaluate.
+        set: DataSet,
+    },
     /// Compute the block's intermediate steps on one window of a sample, for plots.
     PreviewSteps {
         /// The sample.
@@ -197,6 +229,95 @@ pub struct FeatureSummary {
     pub points: Vec<ExplorerPoint>,
     /// Share of variance the two components explain.
     pub explained_variance_ratio: [f64; 2],
+}
+
+/// A saved run in the run list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSummary {
+    /// `run-003`.
+    pub id: String,
+    /// Model preset it used.
+    pub preset: String,
+    /// Epochs it trained.
+    pub epochs: usize,
+    /// Validation accuracy at the last epoch.
+    pub val_accuracy: Option<f32>,
+    /// Accuracy on the test split at the run's confidence threshold.
+    pub test_accuracy: Option<f32>,
+    /// How it ended.
+    pub stopped: String,
+    /// Its epochs, for overlaying curves.
+    pub history: Vec<EpochReport>,
+}
+
+/// The model the current settings build, layer by layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelDescription {
+    /// Shape of one input (one window's features).
+    pub input_shape: Vec<usize>,
+    /// Output classes.
+    pub classes: usize,
+    /// Each layer with its output shape, parameters and MACs.
+    pub layers: Vec<LayerSummary>,
+}
+
+/// A window the model got wrong (or was unsure of).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Misclassified {
+    /// The sample.
+    pub sample: SampleId,
+    /// Window index in the sample.
+    pub window: usize,
+    /// Its label.
+    pub truth: String,
+    /// The model's answer, or "uncertain".
+    pub predicted: String,
+    /// Top probability.
+    pub confidence: f32,
+    /// Anomaly score, when a detector was trained.
+    pub anomaly: Option<f32>,
+}
+
+/// One sample as the model sees it: majority vote over its windows, highest anomaly score.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SampleScore {
+    /// The sample.
+    pub sample: SampleId,
+    /// Its label, when the model knows it.
+    pub truth: Option<String>,
+    /// Majority prediction (`None`: most windows were uncertain).
+    pub predicted: Option<String>,
+    /// Share of windows that voted for the majority.
+    pub agreement: f32,
+    /// Windows in the sample.
+    pub windows: usize,
+    /// Highest anomaly score over its windows.
+    pub max_anomaly: Option<f32>,
+}
+
+/// A run's results on one data set at the current thresholds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunEvaluation {
+    /// Run id.
+    pub run: String,
+    /// Which data.
+    pub set: DataSet,
+    /// Class labels.
+    pub labels: Vec<String>,
+    /// Accuracy, confusion matrix, per-class precision/recall/F1.
+    pub metrics: Evaluation,
+    /// Windows predicted wrongly or uncertain.
+    pub misclassified: Vec<Misclassified>,
+    /// One line per sample.
+    pub samples: Vec<SampleScore>,
+    /// The confidence threshold applied.
+    pub confidence_threshold: f32,
+    /// The anomaly threshold applied.
+    pub anomaly_threshold: f32,
+    /// Windows scoring above the anomaly threshold.
+    pub anomalies: usize,
+    /// True when the run has an anomaly detector.
+    pub has_anomaly: bool,
 }
 
 /// How serious a notice is.
@@ -324,6 +445,21 @@ pub enum Event {
     ProjectSettings(Box<ProjectFile>),
     /// Features were generated for the whole dataset.
     FeaturesGenerated(Arc<FeatureSummary>),
+    /// The saved runs changed (after opening a project, training or evaluating).
+    Runs(Vec<RunSummary>),
+    /// One more epoch of the run being trained.
+    TrainingEpoch {
+        /// Run id.
+        run: String,
+        /// The epoch's figures.
+        report: EpochReport,
+    },
+    /// A run's record (settings, curves, predictions), for the Train and Evaluate panels.
+    RunLoaded(Arc<RunRecord>),
+    /// A run evaluated at the current thresholds.
+    Evaluated(Arc<RunEvaluation>),
+    /// The model the current settings build, or why it cannot be built.
+    ModelDescribed(Result<Arc<ModelDescription>, String>),
     /// A block's intermediate steps on one window, for the Features panel.
     StepsReady {
         /// The sample.

@@ -44,8 +44,8 @@ fn every_panel_opens_by_its_label() {
         (Tab::Capture, "Live signal"),
         (Tab::Dataset, "16 samples, 160 s in total"),
         (Tab::Features, "Processing block"),
-        (Tab::Train, "Training"),
-        (Tab::Evaluate, "Evaluation"),
+        (Tab::Train, "Anomaly detection (K-means)"),
+        (Tab::Evaluate, "No trained model yet"),
         (Tab::Optimize, "Optimization"),
         (Tab::Deploy, "Deployment"),
     ];
@@ -166,4 +166,59 @@ fn record_a_sample_on_the_virtual_board_then_relabel_it() {
         .get_by_label_contains("Undo delete 1 sample")
         .click();
     step_until(&mut harness, "the undo", |app| app.view.samples.len() == 1);
+}
+
+#[test]
+fn train_panel_trains_live_and_evaluate_opens_a_sample() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut harness = harness(Startup::Demo(tmp.path().join("demo")));
+    step_until(&mut harness, "the demo project", |app| {
+        app.view.samples.len() == 16
+    });
+    harness.get_by_label("Train").click();
+    step_until(&mut harness, "the model's layers", |app| {
+        matches!(app.view.model, Some(Ok(_)))
+    });
+    let preset = tinylab::models::preset("motion-dnn").unwrap();
+    assert!(
+        harness
+            .query_by_label_contains(&preset.description)
+            .is_some()
+    );
+    harness.get_by_label("Start training").click();
+    step_until(&mut harness, "live epochs", |app| {
+        app.view.training.is_some() || !app.view.runs.is_empty()
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while harness.state().view.runs.is_empty() {
+        assert!(Instant::now() < deadline, "training did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+        harness.step();
+    }
+    harness.step();
+    assert!(
+        harness
+            .query_by_label_contains("Training curves: run-001")
+            .is_some()
+    );
+
+    harness.get_by_label("Evaluate").click();
+    step_until(&mut harness, "the evaluation", |app| {
+        app.view.evaluation.is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("Confusion matrix")
+            .is_some()
+    );
+    assert!(harness.query_by_label_contains("Accuracy").is_some());
+    let first_sample = harness.state().view.evaluation.as_ref().unwrap().samples[0].sample;
+    harness
+        .query_all_by_label(&first_sample.to_string())
+        .last()
+        .unwrap()
+        .click();
+    harness.step();
+    assert_eq!(harness.state().state.tab, Tab::Dataset);
+    assert_eq!(harness.state().forms.focused, Some(first_sample));
 }

@@ -19,6 +19,18 @@ pub enum JobOutput {
     Done(String),
     /// Features of the whole dataset.
     Features(Box<super::features_job::FeatureSet>),
+    /// One finished training epoch (sent while the job runs).
+    Epoch(super::train_job::EpochUpdate),
+    /// A trained run (saved) and the features it was trained on.
+    Trained(
+        Box<crate::project::runs::StoredRun>,
+        Box<super::features_job::FeatureSet>,
+    ),
+    /// A saved run evaluated again on the current dataset, and the features it used.
+    Evaluated(
+        Box<crate::project::runs::StoredRun>,
+        Box<super::features_job::FeatureSet>,
+    ),
 }
 
 /// What an import needs to know about the project.

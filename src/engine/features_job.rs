@@ -52,8 +52,10 @@ pub struct FeatureRow {
 /// Features of the whole dataset.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeatureSet {
-    /// The block and window settings they were made with.
+    /// The block settings they were made with.
     pub dsp: DspSettings,
+    /// The window settings they were made with.
+    pub window: WindowSettings,
     /// Names of the values of one window (may be empty for grids).
     pub names: Vec<String>,
     /// Shape of one window's features.
@@ -153,6 +155,7 @@ pub fn generate<T: Send>(plan: FeaturePlan, ctx: &JobContext<T>) -> Result<Featu
     }
     let mut set = FeatureSet {
         dsp,
+        window,
         names: Vec::new(),
         shape: Vec::new(),
         rows: Vec::new(),

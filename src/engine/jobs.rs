@@ -1,6 +1,6 @@
-//! The job runner: long work (import, export, and later feature generation, training,
-//! quantization, flashing) runs on a named worker thread per job, reports progress through a
-//! [`JobContext`], and stops early when its cancel flag is set. The runner never knows what a
+//! The job runner: long work (import, export, feature generation, training, and later
+//! quantization and flashing) runs on a named worker thread per job, reports progress and interim
+//! results through a [`JobContext`], and stops early when its cancel flag is set. The runner never knows what a
 //! job does; the engine turns job messages into [`Event`](crate::protocol::Event)s.
 
 use crate::protocol::JobId;
@@ -21,6 +21,13 @@ pub enum JobMsg<T> {
         fraction: f32,
         /// What it is doing.
         message: String,
+    },
+    /// A result along the way (a finished training epoch), shown before the job ends.
+    Partial {
+        /// Job id.
+        id: JobId,
+        /// The interim result.
+        output: T,
     },
     /// The job returned.
     Finished {
@@ -45,6 +52,14 @@ impl<T> JobContext<T> {
             id: self.id,
             fraction: fraction.clamp(0.0, 1.0),
             message: message.into(),
+        });
+    }
+
+    /// Sends an interim result (e.g. one epoch's figures) to the engine.
+    pub fn partial(&self, output: T) {
+        let _ = self.tx.send(JobMsg::Partial {
+            id: self.id,
+            output,
         });
     }
 
@@ -180,6 +195,7 @@ mod tests {
         loop {
             match rx.recv_timeout(Duration::from_secs(10)).unwrap() {
                 JobMsg::Progress { fraction, .. } => fractions.push(fraction),
+                JobMsg::Partial { .. } => panic!("this job sends no interim results"),
                 JobMsg::Finished { id: done, result } => {
                     assert_eq!(done, id);
                     assert_eq!(result, Ok(42));

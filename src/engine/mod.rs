@@ -9,8 +9,11 @@
 
 mod dataset_jobs;
 mod device;
+pub mod evaluation;
 pub mod features_job;
 pub mod jobs;
+pub mod train_job;
+mod training;
 mod undo;
 
 use crate::devices::forwarder::{Decoder, StreamFormat};
@@ -143,8 +146,12 @@ struct EngineLoop {
     live_width: usize,
     live_dropped: u64,
     live_dropped_reported: u64,
-    /// The last generated features (the training issue reads them).
+    /// The last generated features.
     features: Option<Arc<features_job::FeatureSet>>,
+    /// The run shown in the Train and Evaluate panels.
+    run: Option<crate::project::runs::StoredRun>,
+    /// Which data the Evaluate panel shows.
+    eval_set: crate::project::runs::DataSet,
 }
 
 impl EngineLoop {
@@ -171,6 +178,8 @@ impl EngineLoop {
             live_dropped: 0,
             live_dropped_reported: 0,
             features: None,
+            run: None,
+            eval_set: crate::project::runs::DataSet::Test,
         }
     }
 
@@ -296,6 +305,10 @@ impl EngineLoop {
             Command::SetWindow(window) => self.update_settings(|file| file.impulse = window),
             Command::GenerateFeatures => self.start_features(),
             Command::PreviewSteps { sample, window } => self.preview_steps(sample, window),
+            Command::SetModel(settings) => self.set_model(*settings),
+            Command::Train { epochs, seed } => self.start_training(epochs, seed),
+            Command::Evaluate { run } => self.start_evaluation(run),
+            Command::ShowRun { run, set } => self.show_run(Some(&run), set),
         }
     }
 
@@ -348,7 +361,9 @@ impl EngineLoop {
             settings: Box::new(project.settings().clone()),
         });
         self.project = Some(project);
+        self.features = None;
         self.emit_dataset();
+        self.announce_runs();
     }
 
     fn emit_dataset(&self) {
@@ -693,19 +708,7 @@ impl EngineLoop {
             return self.notice(Level::Error, "open a project before generating features");
         };
         let settings = project.settings();
-        let plan = features_job::FeaturePlan {
-            dsp: settings.dsp.clone(),
-            window: settings.impulse.clone(),
-            samples: project
-                .samples()
-                .iter()
-                .map(|m| (m.clone(), project.sample_path(m)))
-                .collect(),
-            cache_root: project
-                .dir()
-                .join(crate::project::CACHE_DIR)
-                .join("features"),
-        };
+        let plan = self.feature_plan(settings.dsp.clone(), settings.impulse.clone());
         let name = format!("features for {} samples", plan.samples.len());
         self.spawn_job(name, move |ctx| {
             features_job::generate(plan, ctx).map(|set| JobOutput::Features(Box::new(set)))
@@ -713,48 +716,57 @@ impl EngineLoop {
     }
 
     fn preview_steps(&mut self, sample: SampleId, window: usize) {
-        let Some(project) = &self.project else { return };
-        let result = (|| -> Result<Event, String> {
-            let meta = project.sample(sample).map_err(|e| e.to_string())?;
-            let series = project.load_series(sample).map_err(|e| e.to_string())?;
-            let settings = project.settings();
-            let ranges =
-                crate::dsp::windowing::windows(series.readings(), meta.rate_hz, &settings.impulse);
-            let last = ranges
-                .len()
-                .checked_sub(1)
-                .ok_or("the sample is shorter than one window")?;
-            let window = window.min(last);
-            let range = ranges.get(window).cloned().unwrap_or_default();
-            let window_readings =
-                crate::dsp::windowing::readings_in(settings.impulse.window_ms, meta.rate_hz);
-            let axes = series.axes.len();
-            let values =
-                crate::dsp::windowing::window_values(&series.values, axes, range, window_readings);
-            let signal = crate::dsp::Signal {
-                axes,
-                rate_hz: meta.rate_hz,
-                values: &values,
-            };
-            let input = crate::dsp::block::BlockInput::Signal {
-                signal,
-                axis_names: &series.axes,
-            };
-            let steps = settings
-                .dsp
-                .steps(&input)
-                .map_err(|e| format!("{sample}: {e}"))?;
-            Ok(Event::StepsReady {
+        match self.window_steps(sample, window) {
+            Ok((window, windows, steps)) => self.emit(Event::StepsReady {
                 sample,
                 window,
-                windows: ranges.len(),
+                windows,
                 steps: Arc::new(steps),
-            })
-        })();
-        match result {
-            Ok(event) => self.emit(event),
+            }),
             Err(e) => self.notice(Level::Error, e),
         }
+    }
+
+    /// The block's steps on window `window` of `sample` (clamped to its last window), with the
+    /// window index used and the sample's window count.
+    fn window_steps(
+        &self,
+        sample: SampleId,
+        window: usize,
+    ) -> Result<(usize, usize, crate::dsp::block::BlockSteps), String> {
+        let Some(project) = &self.project else {
+            return Err("no project is open".into());
+        };
+        let meta = project.sample(sample).map_err(|e| e.to_string())?;
+        let series = project.load_series(sample).map_err(|e| e.to_string())?;
+        let settings = project.settings();
+        let ranges =
+            crate::dsp::windowing::windows(series.readings(), meta.rate_hz, &settings.impulse);
+        let last = ranges
+            .len()
+            .checked_sub(1)
+            .ok_or("the sample is shorter than one window")?;
+        let window = window.min(last);
+        let range = ranges.get(window).cloned().unwrap_or_default();
+        let window_readings =
+            crate::dsp::windowing::readings_in(settings.impulse.window_ms, meta.rate_hz);
+        let axes = series.axes.len();
+        let values =
+            crate::dsp::windowing::window_values(&series.values, axes, range, window_readings);
+        let signal = crate::dsp::Signal {
+            axes,
+            rate_hz: meta.rate_hz,
+            values: &values,
+        };
+        let input = crate::dsp::block::BlockInput::Signal {
+            signal,
+            axis_names: &series.axes,
+        };
+        let steps = settings
+            .dsp
+            .steps(&input)
+            .map_err(|e| format!("{sample}: {e}"))?;
+        Ok((window, ranges.len(), steps))
     }
 
     fn spawn_job(
@@ -787,6 +799,14 @@ impl EngineLoop {
                 });
                 (self.wake)();
             }
+            JobMsg::Partial { output, .. } => {
+                if let JobOutput::Epoch(update) = output {
+                    self.emit(Event::TrainingEpoch {
+                        run: update.run,
+                        report: update.report,
+                    });
+                }
+            }
             JobMsg::Finished { id, result } => {
                 self.jobs.finished(id);
                 let name = self.job_names.remove(&id).unwrap_or_default();
@@ -794,6 +814,10 @@ impl EngineLoop {
                     Ok(JobOutput::Imported(samples)) => self.add_imported(samples),
                     Ok(JobOutput::Done(text)) => JobOutcome::Done(text),
                     Ok(JobOutput::Features(set)) => self.features_ready(*set),
+                    Ok(output @ (JobOutput::Trained(..) | JobOutput::Evaluated(..))) => {
+                        self.run_finished(output)
+                    }
+                    Ok(JobOutput::Epoch(_)) => JobOutcome::Failed("unexpected job result".into()),
                     Err(None) => JobOutcome::Cancelled,
                     Err(Some(why)) => JobOutcome::Failed(why),
                 };
@@ -840,6 +864,7 @@ impl EngineLoop {
         let text = summary.describe();
         self.features = Some(Arc::new(set));
         self.emit(Event::FeaturesGenerated(Arc::new(summary)));
+        self.describe_model();
         JobOutcome::Done(text)
     }
 

@@ -6,6 +6,7 @@
 //!   dataset.json     sample index: id, file, label, split, sensor, rate, readings, source
 //!   samples/         one Edge Impulse-style CSV per sensor sample (`s00001.csv`)
 //!   .trash/          deleted samples, kept so "undo" works until the project is next opened
+//!   runs/run-NNN/    one folder per training run: settings, curves, predictions, weights
 //! ```
 //!
 //! Invariant: every write is atomic ([`atomic`]), and a sample's data file is written before the
@@ -13,6 +14,7 @@
 
 pub mod atomic;
 pub mod formats;
+pub mod runs;
 pub mod sample;
 
 use crate::dsp::block::DspSettings;
@@ -113,8 +115,9 @@ pub struct ProjectFile {
     pub impulse: WindowSettings,
     /// Processing block and its settings.
     pub dsp: DspSettings,
-    /// Model and training settings (interpreted by the training module).
-    pub model: toml::Table,
+    /// Model preset, training, anomaly detection and thresholds.
+    #[serde(default)]
+    pub model: crate::models::ModelSettings,
 }
 
 impl ProjectFile {

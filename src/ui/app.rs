@@ -6,7 +6,10 @@ use super::dialogs::{DialogPurpose, Dialogs};
 use super::state::{STORAGE_KEY, Theme, UiState};
 use super::tab::Tab;
 use super::view::View;
-use super::{capture_panel, dataset_panel, features_panel, lab_panel, status_bar, upcoming_panel};
+use super::{
+    capture_panel, dataset_panel, evaluate_panel, features_panel, lab_panel, status_bar,
+    train_panel, upcoming_panel,
+};
 use crate::engine::Engine;
 use crate::project::formats::SampleFormat;
 use crate::project::sample::SampleId;
@@ -71,6 +74,12 @@ pub struct Forms {
     pub preview_requested: Option<(SampleId, usize, u64)>,
     /// MFCC step shown.
     pub mfcc_step: super::features_panel::MfccStep,
+    /// Run whose curves are overlaid in the Train panel.
+    pub compare_run: Option<String>,
+    /// Data the Evaluate panel shows.
+    pub eval_set: crate::project::runs::DataSet,
+    /// Confusion matrix as row percentages (else counts).
+    pub eval_percent: bool,
 }
 
 impl Default for Forms {
@@ -95,6 +104,9 @@ impl Default for Forms {
             preview_window: 0,
             preview_requested: None,
             mfcc_step: super::features_panel::MfccStep::default(),
+            compare_run: None,
+            eval_set: crate::project::runs::DataSet::Test,
+            eval_percent: true,
         }
     }
 }
@@ -189,6 +201,18 @@ impl TinyLabApp {
         }
     }
 
+    /// Selects sample `id` (in the Dataset panel and the Features preview at `window`) and
+    /// loads it for plotting.
+    pub fn focus_sample(&mut self, id: SampleId, window: usize) {
+        self.forms.focused = Some(id);
+        self.forms.selected = [id].into();
+        self.forms.preview_window = window;
+        if let Some(meta) = self.view.samples.iter().find(|m| m.id == id) {
+            self.forms.relabel.clone_from(&meta.label);
+        }
+        self.send(Command::LoadSample(id));
+    }
+
     /// Opens a file dialog off the UI thread.
     pub fn open_dialog(&mut self, purpose: DialogPurpose) {
         let ctx = self.ctx.clone();
@@ -235,7 +259,9 @@ impl TinyLabApp {
             Tab::Capture => capture_panel::capture_panel_ui(self, ui),
             Tab::Dataset => dataset_panel::dataset_panel_ui(self, ui),
             Tab::Features => features_panel::features_panel_ui(self, ui),
-            tab @ (Tab::Train | Tab::Evaluate | Tab::Optimize | Tab::Deploy) => {
+            Tab::Train => train_panel::train_panel_ui(self, ui),
+            Tab::Evaluate => evaluate_panel::evaluate_panel_ui(self, ui),
+            tab @ (Tab::Optimize | Tab::Deploy) => {
                 upcoming_panel::upcoming_panel_ui(tab, ui);
             }
         });

@@ -5,6 +5,7 @@
 
 use super::app::TinyLabApp;
 use super::plot::{Trace, heatmap_ui, stacked_plots_ui};
+use super::settings_form::parameter_ui;
 use crate::dsp::block::{BLOCK_NAMES, BlockSteps, DspSettings};
 use crate::dsp::spectral::SpectralSteps;
 use crate::protocol::{Command, ExplorerPoint};
@@ -152,58 +153,6 @@ fn block_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, dsp: &DspSettings, lab: &st
     }
 }
 
-/// One parameter's editor; returns the new value (as JSON text) when the user changed it.
-fn parameter_ui(
-    ui: &mut egui::Ui,
-    key: &str,
-    value: &serde_json::Value,
-    label: egui::Id,
-) -> Option<String> {
-    match value {
-        serde_json::Value::Bool(on) => {
-            let mut on = *on;
-            ui.checkbox(&mut on, "")
-                .labelled_by(label)
-                .changed()
-                .then(|| on.to_string())
-        }
-        serde_json::Value::Number(n) if n.is_u64() || n.is_i64() => {
-            let mut v = n.as_i64().unwrap_or(0);
-            let response = ui.add(egui::DragValue::new(&mut v)).labelled_by(label);
-            (response.drag_stopped() || (response.changed() && !response.dragged()))
-                .then(|| v.to_string())
-        }
-        serde_json::Value::Number(n) => {
-            let mut v = n.as_f64().unwrap_or(0.0);
-            let response = ui
-                .add(egui::DragValue::new(&mut v).speed(0.01).max_decimals(4))
-                .labelled_by(label);
-            (response.drag_stopped() || (response.changed() && !response.dragged()))
-                .then(|| v.to_string())
-        }
-        serde_json::Value::String(text) => {
-            let id = ui.scope_id().with(("param", key));
-            let mut edited = ui
-                .data_mut(|d| d.get_temp::<String>(id))
-                .unwrap_or_else(|| text.clone());
-            let response = ui
-                .add(egui::TextEdit::singleline(&mut edited).desired_width(110.0))
-                .labelled_by(label);
-            let commit = response.lost_focus() && edited != *text;
-            if response.has_focus() {
-                ui.data_mut(|d| d.insert_temp(id, edited.clone()));
-            } else {
-                ui.data_mut(|d| d.remove::<String>(id));
-            }
-            commit.then(|| serde_json::Value::String(edited).to_string())
-        }
-        other => {
-            ui.label(other.to_string());
-            None
-        }
-    }
-}
-
 fn window_ui(
     app: &mut TinyLabApp,
     ui: &mut egui::Ui,
@@ -310,10 +259,7 @@ fn explorer_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
             [bounds.width(), bounds.height()],
         )
     {
-        app.forms.focused = Some(point.sample);
-        app.forms.selected = [point.sample].into();
-        app.forms.preview_window = point.window;
-        app.send(Command::LoadSample(point.sample));
+        app.focus_sample(point.sample, point.window);
     }
 }
 

@@ -90,7 +90,7 @@ fn current_lab_ui(app: &TinyLabApp, ui: &mut egui::Ui) {
                         .join(", ")
                 ),
             );
-            row(ui, "Model", table_summary(&settings.model));
+            row(ui, "Model", settings.model.describe());
             if let Some(lab) = &lab {
                 row(ui, "Book results", table_summary(&lab.book));
             }

@@ -5,12 +5,15 @@ pub mod app;
 mod capture_panel;
 mod dataset_panel;
 pub mod dialogs;
+mod evaluate_panel;
 pub mod features_panel;
 mod lab_panel;
 mod plot;
+mod settings_form;
 pub mod state;
 mod status_bar;
 pub mod tab;
+mod train_panel;
 mod upcoming_panel;
 pub mod view;
 

@@ -5,16 +5,6 @@ use super::tab::Tab;
 /// Draws the explanation for a panel that later work fills in.
 pub fn upcoming_panel_ui(tab: Tab, ui: &mut egui::Ui) {
     let (title, text) = match tab {
-        Tab::Train => (
-            "Training",
-            "Here you will choose a model preset and its settings, press Train, and watch loss and accuracy for \
-             training and validation update live, epoch by epoch, keeping each run for comparison.",
-        ),
-        Tab::Evaluate => (
-            "Evaluation",
-            "Here you will read the confusion matrix, precision, recall and F1 per class on the test split, set the \
-             confidence threshold, open misclassified samples, and see anomaly scores.",
-        ),
         Tab::Optimize => (
             "Optimization",
             "Here you will compare float32 with int8: accuracy, confusion matrices, model size, RAM, operations and \
@@ -25,7 +15,9 @@ pub fn upcoming_panel_ui(tab: Tab, ui: &mut egui::Ui) {
             "Here you will export the model (.tflite, C array, C library, Arduino library) and send it to a \
              connected board with one click, then see what the board itself predicts.",
         ),
-        Tab::Lab | Tab::Capture | Tab::Dataset | Tab::Features => ("", ""),
+        Tab::Lab | Tab::Capture | Tab::Dataset | Tab::Features | Tab::Train | Tab::Evaluate => {
+            ("", "")
+        }
     };
     ui.heading(title);
     ui.add_space(6.0);

@@ -4,9 +4,13 @@
 use crate::devices::forwarder::StreamFormat;
 use crate::devices::ports::PortInfo;
 use crate::dsp::block::BlockSteps;
+use crate::nn::train::EpochReport;
 use crate::project::ProjectFile;
+use crate::project::runs::RunRecord;
 use crate::project::sample::{SampleId, SampleMeta, Series};
-use crate::protocol::{Event, FeatureSummary, JobId, JobOutcome, Level};
+use crate::protocol::{
+    Event, FeatureSummary, JobId, JobOutcome, Level, ModelDescription, RunEvaluation, RunSummary,
+};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -136,6 +140,15 @@ pub struct StepsView {
     pub steps: Arc<BlockSteps>,
 }
 
+/// The run being trained, epoch by epoch.
+#[derive(Clone, Debug)]
+pub struct LiveTraining {
+    /// Its id.
+    pub run: String,
+    /// Epochs finished so far.
+    pub history: Vec<EpochReport>,
+}
+
 /// Everything the panels draw.
 #[derive(Debug, Default)]
 pub struct View {
@@ -171,6 +184,16 @@ pub struct View {
     pub settings_revision: u64,
     /// The block's steps on the previewed window.
     pub steps: Option<StepsView>,
+    /// Saved runs, oldest first.
+    pub runs: Vec<RunSummary>,
+    /// The run shown in Train and Evaluate.
+    pub run: Option<Arc<RunRecord>>,
+    /// The run being trained right now.
+    pub training: Option<LiveTraining>,
+    /// The shown run's evaluation at the current thresholds.
+    pub evaluation: Option<Arc<RunEvaluation>>,
+    /// The model the settings build, or why not.
+    pub model: Option<Result<Arc<ModelDescription>, String>>,
 }
 
 impl View {
@@ -185,6 +208,11 @@ impl View {
                 self.loaded = None;
                 self.features = None;
                 self.steps = None;
+                self.runs.clear();
+                self.run = None;
+                self.training = None;
+                self.evaluation = None;
+                self.model = None;
                 self.settings_revision += 1;
             }
             Event::ProjectSettings(settings) => {
@@ -299,6 +327,11 @@ impl View {
             }
             Event::JobFinished { id, name, outcome } => {
                 self.jobs.remove(&id);
+                if name.starts_with("training") {
+                    // A run that saved nothing (cancelled before one epoch, or failed) stops
+                    // showing its partial curves.
+                    self.training = None;
+                }
                 match outcome {
                     JobOutcome::Done(text) => self.notify(Level::Info, text),
                     JobOutcome::Cancelled => {
@@ -311,6 +344,24 @@ impl View {
             }
             Event::Notice { level, text } => self.notify(level, text),
             Event::LiveDropped(count) => self.device.dropped = count,
+            Event::Runs(runs) => self.runs = runs,
+            Event::TrainingEpoch { run, report } => match &mut self.training {
+                Some(live) if live.run == run => live.history.push(report),
+                _ => {
+                    self.training = Some(LiveTraining {
+                        run,
+                        history: vec![report],
+                    })
+                }
+            },
+            Event::RunLoaded(record) => {
+                if self.training.as_ref().is_some_and(|t| t.run == record.id) {
+                    self.training = None;
+                }
+                self.run = Some(record);
+            }
+            Event::Evaluated(evaluation) => self.evaluation = Some(evaluation),
+            Event::ModelDescribed(model) => self.model = Some(model),
         }
     }
 

@@ -1,0 +1,256 @@
+//! Training runs on disk. Every Train press makes a folder `runs/run-NNN/` holding:
+//!
+//! ```text
+//! run.json       what it was trained with, the epoch history, the labels and one prediction
+//!                per feature window (train, validation and test), so the Evaluate panel can
+//!                re-threshold without recomputing
+//! model.json     the trained model with its weights (nn::Model, serde)
+//! anomaly.json   the K-means anomaly detector, when one was trained
+//! ```
+//!
+//! Runs are written once, atomically, and re-evaluation rewrites only `run.json`. Ids grow and
+//! are never reused, so two runs' curves can always be told apart.
+
+use super::atomic::write_bytes_atomic;
+use super::sample::SampleId;
+use crate::dsp::block::DspSettings;
+use crate::dsp::windowing::WindowSettings;
+use crate::models::ModelSettings;
+use crate::nn::Model;
+use crate::nn::anomaly::KMeans;
+use crate::nn::train::EpochReport;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Folder of the runs inside a project.
+pub const RUNS_DIR: &str = "runs";
+/// Bumped when `run.json` changes meaning.
+pub const RUN_FORMAT_VERSION: u32 = 1;
+
+/// Which part of the data a prediction belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataSet {
+    /// Train split, used to fit the weights.
+    Training,
+    /// Train split, held out to watch for overfitting.
+    Validation,
+    /// Test split, never seen in training.
+    Test,
+}
+
+impl DataSet {
+    /// Every set, in the order the Evaluate panel offers them.
+    pub const ALL: [Self; 3] = [Self::Test, Self::Validation, Self::Training];
+
+    /// Its name in the UI and the CLI.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Training => "training",
+            Self::Validation => "validation",
+            Self::Test => "test",
+        }
+    }
+}
+
+/// The model's answer for one window of one sample.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WindowPrediction {
+    /// The sample.
+    pub sample: SampleId,
+    /// Window index in the sample.
+    pub window: usize,
+    /// Train, validation or test.
+    pub set: DataSet,
+    /// Index of the true label in the run's labels; `None` when the label was not trained on.
+    pub truth: Option<usize>,
+    /// One probability per label.
+    pub probabilities: Vec<f32>,
+    /// K-means anomaly score, when a detector was trained.
+    pub anomaly: Option<f32>,
+}
+
+/// Everything about a run except its weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Format version of this file.
+    pub format_version: u32,
+    /// `run-001`, `run-002`, …
+    pub id: String,
+    /// Seconds since 1970 when training started.
+    pub created_unix_s: u64,
+    /// Model and training settings it used.
+    pub model: ModelSettings,
+    /// Processing block it was trained on.
+    pub dsp: DspSettings,
+    /// Windowing it was trained on.
+    pub impulse: WindowSettings,
+    /// Class labels, in output order (sorted).
+    pub labels: Vec<String>,
+    /// Shape of one input (one window's features).
+    pub input_shape: Vec<usize>,
+    /// Trainable parameters.
+    pub parameters: usize,
+    /// One entry per finished epoch.
+    pub history: Vec<EpochReport>,
+    /// How training ended, e.g. "finished 30 epochs" or "cancelled after 12 epochs".
+    pub stopped: String,
+    /// Wall time of the training loop.
+    pub train_seconds: f64,
+    /// One prediction per window of every sample (as of the last evaluation).
+    pub predictions: Vec<WindowPrediction>,
+}
+
+impl RunRecord {
+    /// Validation accuracy of the last epoch, if there was a validation set.
+    pub fn final_val_accuracy(&self) -> Option<f32> {
+        self.history.last().and_then(|e| e.val_accuracy)
+    }
+}
+
+/// Errors reading or writing runs.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Filesystem trouble.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A file that is not what it should be.
+    #[error("{path} is damaged ({why}); train again to replace it")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said.
+        why: String,
+    },
+    /// No such run (`None`: no run at all).
+    #[error("{}", missing(.0.as_deref()))]
+    Missing(Option<String>),
+}
+
+fn missing(id: Option<&str>) -> String {
+    match id {
+        Some(id) => format!("this project has no training run {id:?}; pick one from the run list"),
+        None => "this project has no training run yet; press Train (or run `tinylab train`) first"
+            .into(),
+    }
+}
+
+/// A run read back: record, weights and detector.
+#[derive(Clone, Debug)]
+pub struct StoredRun {
+    /// Settings, history, predictions.
+    pub record: RunRecord,
+    /// The trained model.
+    pub model: Model,
+    /// The anomaly detector, if trained.
+    pub anomaly: Option<KMeans>,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
+    move |source| RunError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn write_json(path: &Path, value: &impl Serialize) -> Result<(), RunError> {
+    let text = serde_json::to_vec_pretty(value).map_err(|e| RunError::Corrupt {
+        path: path.to_owned(),
+        why: e.to_string(),
+    })?;
+    write_bytes_atomic(path, &text).map_err(io(path))
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, RunError> {
+    let text = std::fs::read(path).map_err(io(path))?;
+    serde_json::from_slice(&text).map_err(|e| RunError::Corrupt {
+        path: path.to_owned(),
+        why: e.to_string(),
+    })
+}
+
+/// Ids of the runs in `project_dir`, oldest first.
+pub fn list(project_dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(project_dir.join(RUNS_DIR)) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<(u64, String)> = entries
+        .flatten()
+        .filter(|e| e.path().join("run.json").is_file())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let number = name.strip_prefix("run-")?.parse().ok()?;
+            Some((number, name))
+        })
+        .collect();
+    ids.sort();
+    ids.into_iter().map(|(_, id)| id).collect()
+}
+
+/// The id the next run gets.
+pub fn next_id(project_dir: &Path) -> String {
+    let last = list(project_dir)
+        .last()
+        .and_then(|id| id.strip_prefix("run-")?.parse::<u64>().ok())
+        .unwrap_or(0);
+    format!("run-{:03}", last + 1)
+}
+
+/// Writes a whole run (weights first, record last, so a listed run is always complete).
+pub fn save(project_dir: &Path, run: &StoredRun) -> Result<(), RunError> {
+    let dir = project_dir.join(RUNS_DIR).join(&run.record.id);
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    write_json(&dir.join("model.json"), &run.model)?;
+    let anomaly_path = dir.join("anomaly.json");
+    match &run.anomaly {
+        Some(anomaly) => write_json(&anomaly_path, anomaly)?,
+        None => {
+            let _ = std::fs::remove_file(&anomaly_path);
+        }
+    }
+    save_record(project_dir, &run.record)
+}
+
+/// Rewrites a run's `run.json` (after re-evaluation).
+pub fn save_record(project_dir: &Path, record: &RunRecord) -> Result<(), RunError> {
+    let path = project_dir.join(RUNS_DIR).join(&record.id).join("run.json");
+    write_json(&path, record)
+}
+
+/// Reads run `id` (`None`: the latest).
+pub fn load(project_dir: &Path, id: Option<&str>) -> Result<StoredRun, RunError> {
+    let id = match id {
+        Some(id) => id.to_owned(),
+        None => list(project_dir).pop().ok_or(RunError::Missing(None))?,
+    };
+    let dir = project_dir.join(RUNS_DIR).join(&id);
+    if !dir.join("run.json").is_file() {
+        return Err(RunError::Missing(Some(id)));
+    }
+    let record: RunRecord = read_json(&dir.join("run.json"))?;
+    let model = read_json(&dir.join("model.json"))?;
+    let anomaly_path = dir.join("anomaly.json");
+    let anomaly = if anomaly_path.is_file() {
+        Some(read_json(&anomaly_path)?)
+    } else {
+        None
+    };
+    Ok(StoredRun {
+        record,
+        model,
+        anomaly,
+    })
+}
+
+/// Reads only the records of every run (for the run list), skipping damaged ones.
+pub fn records(project_dir: &Path) -> Vec<Result<RunRecord, RunError>> {
+    list(project_dir)
+        .into_iter()
+        .map(|id| read_json(&project_dir.join(RUNS_DIR).join(id).join("run.json")))
+        .collect()
+}
