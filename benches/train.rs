@@ -2,10 +2,11 @@
 //!
 //! `cargo bench --bench train` builds both models from the shipped presets, trains them with
 //! `nn::train` on 2,000 synthetic rows (batch 32, no validation split, 10 and 30 epochs, the
-//! presets' learning rates), once on one thread (`shards = 1`) and once on two (`shards = 2`, the
-//! default), and prints training samples/s (rows × epochs ÷ the wall time of the whole `train`
-//! call, best of runs) and the accuracy of the trained model on the training rows and on 500
-//! held-out rows. Then:
+//! presets' learning rates), once with `shards = 1` (one thread) and once with `shards = 2` (the
+//! default: the second half of each batch on a helper thread when it has enough work, which the
+//! KWS model has and the motion DNN has not), and prints training samples/s (rows × epochs ÷ the
+//! wall time of the whole `train` call, best of runs) and the accuracy of the trained model on
+//! the training rows and on 500 held-out rows. Also:
 //!
 //! - `cargo bench --bench train -- --write-data DIR` only writes the data for
 //!   `benches/reference/keras_train.py` (raw little-endian `f32` rows and `u8` labels);
@@ -90,7 +91,7 @@ fn kws_rows(seed: u64, rows: usize) -> (Vec<f32>, Vec<u8>) {
         };
         for t in 0..49 {
             let t = f64::from(t);
-            let envelope = if class % 2 == 0 {
+            let envelope = if class.is_multiple_of(2) {
                 bump(t, 24.0, 5.0)
             } else {
                 bump(t, 16.0, 3.0) + bump(t, 32.0, 3.0)
@@ -204,7 +205,7 @@ fn main() {
     println!(
         "{:<7} {:>7} {:>6} {:>10} {:>10} {:>9} {:>9} {:>8} {:>9}",
         "model",
-        "threads",
+        "shards",
         "epochs",
         "samples/s",
         "epochs 2+",
@@ -274,8 +275,11 @@ fn main() {
     }
     println!(
         "samples/s: training rows × epochs ÷ wall time of the whole train call, best of runs; \
-         fit acc: running accuracy over the last epoch (dropout on); train/val acc: the trained \
-         model on the {train_rows} training and {val_rows} held-out rows; × Keras: samples/s \
-         over Keras's steady samples/s (epochs 2..N) at the same thread count"
+         epochs 2+: the same over epochs 2..N (what the Keras script reports); shards: parts of \
+         each batch, the second on a helper thread when a part has enough work (KWS yes, the \
+         motion DNN no: it stays on one thread); fit acc: running accuracy over the last epoch \
+         (dropout on); train/val acc: the trained model on the {train_rows} training and \
+         {val_rows} held-out rows; × Keras: samples/s over Keras's epochs-2..N samples/s with as \
+         many threads as shards"
     );
 }
