@@ -1148,3 +1148,20 @@ fn predict_matches_forward_on_the_whole_batch() {
     }
     assert!(predict(&m, &inputs[..7], &[4], 8).is_err());
 }
+
+#[test]
+fn every_preset_training_table_is_a_train_config() {
+    let dir = format!("{}/models", env!("CARGO_MANIFEST_DIR"));
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let preset = Preset::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let config = TrainConfig::from_table(&preset.training)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            config.validate().unwrap();
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "{checked} presets");
+}
