@@ -1043,6 +1043,9 @@ fn training_settings_read_from_a_training_table() {
         TrainConfig::from_table(&toml::Table::new()).unwrap(),
         TrainConfig::default()
     );
+    // What a project saves comes back the same.
+    let saved = toml::to_string(&config).unwrap();
+    assert_eq!(toml::from_str::<TrainConfig>(&saved).unwrap(), config);
     let typo: toml::Table = toml::from_str("epoch = 5").unwrap();
     let message = TrainConfig::from_table(&typo).unwrap_err().to_string();
     assert!(
@@ -1164,4 +1167,46 @@ fn every_preset_training_table_is_a_train_config() {
         }
     }
     assert!(checked >= 5, "{checked} presets");
+}
+
+#[test]
+fn cancelling_within_an_epoch_goes_back_to_the_last_finished_one() {
+    let (inputs, labels) = blobs(3, 30, 2, 0.5, 3);
+    let data = dataset(&inputs, &labels, &[2], 3);
+    let config = TrainConfig {
+        epochs: 10,
+        learning_rate: 0.01,
+        batch_size: 8,
+        ..TrainConfig::default()
+    };
+    let mut progress = Vec::new();
+    let outcome = tinylab::nn::train::train_with_progress(
+        model(&[2], DENSE_DROPOUT, 3, 42),
+        &data,
+        &config,
+        |_| ControlFlow::Continue(()),
+        |p| {
+            progress.push((p.epoch, p.batches_done, p.batches));
+            if p.epoch == 3 && p.batches_done == 5 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    )
+    .unwrap();
+    // 72 training rows in batches of 8: 9 batches an epoch.
+    assert_eq!(progress.len(), 9 + 9 + 5);
+    assert_eq!(progress[0], (1, 1, 9));
+    assert_eq!(outcome.stopped, StopReason::Cancelled { epoch: 2 });
+    assert_eq!(outcome.history.len(), 2);
+    let two = check_train(
+        DENSE_DROPOUT,
+        &data,
+        &TrainConfig {
+            epochs: 2,
+            ..config
+        },
+    );
+    assert_eq!(outcome.model, two.model);
 }
