@@ -779,3 +779,95 @@ fn whole_models_match_keras() {
     );
     assert!(worst <= 1e-5, "folded model differs from Keras by {worst}");
 }
+
+/// Timing of one training step of the KWS preset (batch 32 of 637 values, forward + backward),
+/// for the engineer, not an assertion: `cargo test --release --test nn_layers -- --ignored
+/// --nocapture`.
+#[test]
+#[ignore = "timing figure, run by hand in release mode"]
+fn timing_kws_training_step() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/kws-conv1d.toml"),
+    )
+    .unwrap();
+    let preset = tinylab::nn::Preset::parse(&text).unwrap();
+    for (name, input, body) in [
+        ("kws-conv1d", vec![637], preset.layers.clone()),
+        (
+            "motion-dnn",
+            vec![63],
+            vec![dense(20), Layer::Relu, dense(10), Layer::Relu],
+        ),
+    ] {
+        let model = Model::classifier(&input, &body, 4, 1).unwrap();
+        let x = random(&[[32].as_slice(), &input].concat(), 2);
+        let g = random(&[32, 4], 3);
+        let mut rng = Rng::new(4);
+        let step = |rng: &mut Rng| {
+            let (_, trace) = model.forward_train(&x, rng).unwrap();
+            model.backward(&trace, &g).unwrap()
+        };
+        for _ in 0..200 {
+            step(&mut rng);
+        }
+        let steps = 3000;
+        let start = std::time::Instant::now();
+        for _ in 0..steps {
+            std::hint::black_box(step(&mut rng));
+        }
+        let per_step = start.elapsed().as_secs_f64() / f64::from(steps);
+        println!(
+            "{name}: {:.1} µs per step of 32 (forward + backward), {:.0} samples/s on one thread",
+            per_step * 1e6,
+            32.0 / per_step
+        );
+    }
+}
+
+#[test]
+#[ignore = "scratch"]
+fn timing_scratch_layers() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/kws-conv1d.toml"),
+    )
+    .unwrap();
+    let preset = tinylab::nn::Preset::parse(&text).unwrap();
+    let full = Model::classifier(&[637], &preset.layers, 4, 1).unwrap();
+    let mut shape = vec![637];
+    let (mut tf, mut tb) = (0.0, 0.0);
+    for layer in &full.layers[..full.layers.len() - 1] {
+        let model = Model {
+            input_shape: shape.clone(),
+            layers: vec![layer.clone()],
+        };
+        let x = random(&[[32].as_slice(), &shape].concat(), 2);
+        let mut rng = Rng::new(4);
+        let (y, trace) = model.forward_train(&x, &mut rng).unwrap();
+        let g = random(y.shape(), 3);
+        let time = |f: &mut dyn FnMut()| {
+            (0..7)
+                .map(|_| {
+                    let start = std::time::Instant::now();
+                    for _ in 0..300 {
+                        f();
+                    }
+                    start.elapsed().as_secs_f64() / 300.0 * 1e6
+                })
+                .fold(f64::INFINITY, f64::min)
+        };
+        let f = time(&mut || {
+            std::hint::black_box(model.forward_train(&x, &mut rng).unwrap());
+        });
+        let b = time(&mut || {
+            std::hint::black_box(model.backward_with_input(&trace, &g).unwrap());
+        });
+        tf += f;
+        tb += b;
+        println!(
+            "{:30} fwd {f:7.1} µs  bwd(with dx) {b:7.1} µs",
+            layer.name()
+        );
+        shape = y.shape()[1..].to_vec();
+    }
+    println!("total fwd {tf:.1} bwd {tb:.1}");
+}

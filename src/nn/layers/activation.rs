@@ -42,9 +42,7 @@ pub(crate) fn relu_backward(
     }
     let upper = if cap > 0.0 { cap } else { f32::INFINITY };
     for (d, &out) in dx.iter_mut().zip(y.iter()) {
-        if !(out > 0.0 && out < upper) {
-            *d = 0.0;
-        }
+        *d = if out > 0.0 && out < upper { *d } else { 0.0 };
     }
     tensor(layer, &shape, dx)
 }

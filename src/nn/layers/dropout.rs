@@ -26,10 +26,12 @@ pub(crate) fn forward(
         return Ok((x, Cache::Mask(mask)));
     }
     let keep_scale = 1.0 / (1.0 - rate);
-    let rate = f64::from(rate);
+    // A draw's high 32 bits below `rate · 2³²` drop the value (integer compare: no float
+    // conversion in this per-value loop).
+    let threshold = (f64::from(rate) * 4_294_967_296.0) as u64;
     let mask: Vec<f32> = (0..x.len())
         .map(|_| {
-            if rng.next_f64() < rate {
+            if rng.next_u64() >> 32 < threshold {
                 0.0
             } else {
                 keep_scale
@@ -37,7 +39,10 @@ pub(crate) fn forward(
         })
         .collect();
     let mut x = x;
-    x.iter_mut().zip(&mask).for_each(|(v, m)| *v *= m);
+    match x.as_slice_mut() {
+        Some(values) => values.iter_mut().zip(&mask).for_each(|(v, m)| *v *= m),
+        None => x.iter_mut().zip(&mask).for_each(|(v, m)| *v *= m),
+    }
     Ok((x, Cache::Mask(mask)))
 }
 

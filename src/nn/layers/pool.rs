@@ -30,28 +30,29 @@ pub(crate) fn max_forward(
     let train = mode.is_train();
     let mut indices = if train { vec![0; y.len()] } else { Vec::new() };
     windows.for_each_window(|pixel, spans| {
-        let Some(out) = y.get_mut(pixel * c..(pixel + 1) * c) else {
+        let range = pixel * c..(pixel + 1) * c;
+        let Some(out) = y.get_mut(range.clone()) else {
             return;
         };
+        // The winners are only kept while training.
+        let mut winners = indices.get_mut(range);
         for span in spans {
             let Some(xs) = x.get(span.input..span.input + span.len) else {
                 continue;
             };
             for (offset, x_px) in (span.input..).step_by(c).zip(xs.chunks_exact(c)) {
-                if train {
-                    let Some(winners) = indices.get_mut(pixel * c..(pixel + 1) * c) else {
-                        continue;
-                    };
-                    for (((o, winner), &v), index) in
-                        out.iter_mut().zip(winners).zip(x_px).zip(offset..)
-                    {
-                        if v > *o {
-                            *o = v;
-                            *winner = index;
+                match winners.as_deref_mut() {
+                    Some(winners) => {
+                        for (((o, winner), &v), index) in
+                            out.iter_mut().zip(winners).zip(x_px).zip(offset..)
+                        {
+                            if v > *o {
+                                *o = v;
+                                *winner = index;
+                            }
                         }
                     }
-                } else {
-                    out.iter_mut().zip(x_px).for_each(|(o, &v)| *o = o.max(v));
+                    None => out.iter_mut().zip(x_px).for_each(|(o, &v)| *o = o.max(v)),
                 }
             }
         }
