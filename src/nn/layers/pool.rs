@@ -22,8 +22,7 @@ pub(crate) fn max_forward(
     mode: &Mode<'_>,
 ) -> Result<(Tensor, Cache), NnError> {
     let shape = x.shape().to_vec();
-    let (n, sample) = shape.split_first().unwrap_or((&0, &[]));
-    let windows = layer.windows(*n, sample)?;
+    let windows = layer.batch_windows(&shape)?;
     let c = windows.c;
     let x = values(&x);
     let mut y = vec![f32::NEG_INFINITY; windows.pixels() * c];
@@ -57,12 +56,8 @@ pub(crate) fn max_forward(
             }
         }
     });
-    let y = tensor(layer, &batch_output_shape(sample, *n, &windows, c), y)?;
-    let cache = if train {
-        Cache::Argmax { indices, shape }
-    } else {
-        Cache::None
-    };
+    let y = tensor(layer, &batch_output_shape(&shape, &windows, c), y)?;
+    let cache = mode.keep(|| Cache::Argmax { indices, shape });
     Ok((y, cache))
 }
 
@@ -89,8 +84,7 @@ pub(crate) fn avg_forward(
     mode: &Mode<'_>,
 ) -> Result<(Tensor, Cache), NnError> {
     let shape = x.shape().to_vec();
-    let (n, sample) = shape.split_first().unwrap_or((&0, &[]));
-    let windows = layer.windows(*n, sample)?;
+    let windows = layer.batch_windows(&shape)?;
     let c = windows.c;
     let x = values(&x);
     let mut y = vec![0.0; windows.pixels() * c];
@@ -111,12 +105,8 @@ pub(crate) fn avg_forward(
         let scale = 1.0 / count.max(1) as f32;
         out.iter_mut().for_each(|o| *o *= scale);
     });
-    let y = tensor(layer, &batch_output_shape(sample, *n, &windows, c), y)?;
-    let cache = if mode.is_train() {
-        Cache::Shape(shape)
-    } else {
-        Cache::None
-    };
+    let y = tensor(layer, &batch_output_shape(&shape, &windows, c), y)?;
+    let cache = mode.keep(|| Cache::Shape(shape));
     Ok((y, cache))
 }
 
@@ -126,8 +116,7 @@ pub(crate) fn avg_backward(
     x_shape: &[usize],
     dy: Tensor,
 ) -> Result<Tensor, NnError> {
-    let (n, sample) = x_shape.split_first().unwrap_or((&0, &[]));
-    let windows = layer.windows(*n, sample)?;
+    let windows = layer.batch_windows(x_shape)?;
     let c = windows.c;
     let dy = values(&dy);
     let mut dx = vec![0.0; windows.input_len()];
