@@ -218,12 +218,19 @@ impl Windows {
     }
 
     /// The patch matrix `[pixels, kh·kw·c]` of `x` (im2col), zeros where the patch is padding.
+    /// Rows are written front to back, so no value is written twice.
     pub fn im2col(&self, x: &[f32]) -> Vec<f32> {
-        let mut cols = vec![0.0; self.pixels() * self.patch_len()];
-        self.for_each_run(|patch, input| {
-            if let (Some(dst), Some(src)) = (cols.get_mut(patch), x.get(input)) {
-                dst.copy_from_slice(src);
+        let patch_len = self.patch_len();
+        let mut cols = Vec::with_capacity(self.pixels() * patch_len);
+        self.for_each_window(|_, spans| {
+            let row = cols.len();
+            for span in spans {
+                cols.resize(row + span.patch, 0.0);
+                cols.extend_from_slice(
+                    x.get(span.input..span.input + span.len).unwrap_or_default(),
+                );
             }
+            cols.resize(row + patch_len, 0.0);
         });
         cols
     }

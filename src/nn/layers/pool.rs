@@ -45,10 +45,10 @@ pub(crate) fn max_forward(
                         for (((o, winner), &v), index) in
                             out.iter_mut().zip(winners).zip(x_px).zip(offset..)
                         {
-                            if v > *o {
-                                *o = v;
-                                *winner = index;
-                            }
+                            // Selects, not a branch: which value wins is unpredictable.
+                            let better = v > *o;
+                            *o = if better { v } else { *o };
+                            *winner = if better { index } else { *winner };
                         }
                     }
                     None => out.iter_mut().zip(x_px).for_each(|(o, &v)| *o = o.max(v)),
