@@ -800,16 +800,22 @@ fn same_seed_gives_bit_identical_weights() {
     assert_ne!(other.model, a.model);
 }
 
-#[test]
-fn cancelling_keeps_the_weights_of_the_last_finished_epoch() {
+/// Three blobs (90 rows, 72 for training) and ten epochs of 9 batches, for the cancel tests.
+fn cancel_setup() -> (Vec<f32>, Vec<usize>, TrainConfig) {
     let (inputs, labels) = blobs(3, 30, 2, 0.5, 3);
-    let data = dataset(&inputs, &labels, &[2], 3);
     let config = TrainConfig {
         epochs: 10,
         learning_rate: 0.01,
         batch_size: 8,
         ..TrainConfig::default()
     };
+    (inputs, labels, config)
+}
+
+#[test]
+fn cancelling_keeps_the_weights_of_the_last_finished_epoch() {
+    let (inputs, labels, config) = cancel_setup();
+    let data = dataset(&inputs, &labels, &[2], 3);
     let mut seen = Vec::new();
     let cancelled = train(
         model(&[2], DENSE_DROPOUT, 3, 42),
@@ -1171,14 +1177,8 @@ fn every_preset_training_table_is_a_train_config() {
 
 #[test]
 fn cancelling_within_an_epoch_goes_back_to_the_last_finished_one() {
-    let (inputs, labels) = blobs(3, 30, 2, 0.5, 3);
+    let (inputs, labels, config) = cancel_setup();
     let data = dataset(&inputs, &labels, &[2], 3);
-    let config = TrainConfig {
-        epochs: 10,
-        learning_rate: 0.01,
-        batch_size: 8,
-        ..TrainConfig::default()
-    };
     let mut progress = Vec::new();
     let outcome = tinylab::nn::train::train_with_progress(
         model(&[2], DENSE_DROPOUT, 3, 42),
