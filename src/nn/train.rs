@@ -258,9 +258,9 @@ pub struct EpochReport {
 pub enum StopReason {
     /// All epochs ran.
     Finished,
-    /// The callback returned `Break` after this epoch (counted from 1).
+    /// A callback returned `Break`.
     Cancelled {
-        /// The last finished epoch, whose weights the model has.
+        /// The last finished epoch (from 1; 0 when none finished), whose weights the model has.
         epoch: usize,
     },
     /// Early stopping ended training and restored the weights of `best_epoch` (from 1).
@@ -293,16 +293,42 @@ pub fn train(
     config: &TrainConfig,
     on_epoch: impl FnMut(&EpochReport) -> ControlFlow<()>,
 ) -> Result<TrainOutcome, NnError> {
-    train_on_threads(model, data, config, on_epoch, None)
+    train_with_progress(model, data, config, on_epoch, |_| ControlFlow::Continue(()))
 }
 
-/// [`train`] with the number of helper threads given (`None`: decided by [`helper_threads`]).
-/// The results do not depend on it; tests use it to show that.
+/// Where training is within an epoch, reported after every batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchProgress {
+    /// The epoch running, counted from 1.
+    pub epoch: usize,
+    /// Batches of this epoch done.
+    pub batches_done: usize,
+    /// Batches in an epoch.
+    pub batches: usize,
+}
+
+/// [`train`] that also calls `on_batch` after every batch, for progress within long epochs and
+/// a prompt cancel: `Break` from `on_batch` stops at once and the model gets back the weights of
+/// the last finished epoch (the initial weights, with `Cancelled { epoch: 0 }`, during the
+/// first).
+pub fn train_with_progress(
+    model: Model,
+    data: &Dataset,
+    config: &TrainConfig,
+    on_epoch: impl FnMut(&EpochReport) -> ControlFlow<()>,
+    on_batch: impl FnMut(&BatchProgress) -> ControlFlow<()>,
+) -> Result<TrainOutcome, NnError> {
+    train_on_threads(model, data, config, on_epoch, on_batch, None)
+}
+
+/// [`train_with_progress`] with the number of helper threads given (`None`: decided by
+/// [`helper_threads`]). The results do not depend on it; tests use it to show that.
 fn train_on_threads(
     model: Model,
     data: &Dataset,
     config: &TrainConfig,
     mut on_epoch: impl FnMut(&EpochReport) -> ControlFlow<()>,
+    mut on_batch: impl FnMut(&BatchProgress) -> ControlFlow<()>,
     threads: Option<usize>,
 ) -> Result<TrainOutcome, NnError> {
     config.validate()?;
@@ -347,23 +373,39 @@ fn train_on_threads(
     let mut order = train_rows;
     std::thread::scope(|scope| -> Result<(), NnError> {
         let pool = ShardPool::start(scope, &shared, &step, threads)?;
-        for epoch in 0..config.epochs {
+        let batches = order.len().div_ceil(config.batch_size);
+        'epochs: for epoch in 0..config.epochs {
             Rng::new(stream_seed(config.seed, &[SHUFFLE, epoch as u64])).shuffle(&mut order);
             let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+            // What a cancel in the middle of this epoch goes back to.
+            let start_of_epoch = read(&shared)?.clone();
             for (batch_index, batch) in order.chunks(config.batch_size).enumerate() {
                 let seeds = [config.seed, epoch as u64, batch_index as u64];
                 let result = pool.run(batch, seeds)?;
-                let mut model = write(&shared)?;
-                for trace in &result.traces {
-                    model.update_batch_stats(trace);
+                {
+                    // The write guard must end here: the helpers read the model next batch.
+                    let mut model = write(&shared)?;
+                    for trace in &result.traces {
+                        model.update_batch_stats(trace);
+                    }
+                    optimizer.step(
+                        model.params_mut(),
+                        &result.gradients.0,
+                        config.learning_rate,
+                    )?;
                 }
-                optimizer.step(
-                    model.params_mut(),
-                    &result.gradients.0,
-                    config.learning_rate,
-                )?;
                 loss_sum += f64::from(result.loss) * batch.len() as f64;
                 correct += result.correct;
+                let progress = BatchProgress {
+                    epoch: epoch + 1,
+                    batches_done: batch_index + 1,
+                    batches,
+                };
+                if on_batch(&progress).is_break() {
+                    *write(&shared)? = start_of_epoch;
+                    stopped = StopReason::Cancelled { epoch };
+                    break 'epochs;
+                }
             }
             let train_loss = (loss_sum / order.len() as f64) as f32;
             if !train_loss.is_finite() {
@@ -820,15 +862,11 @@ mod tests {
         };
         let run = |threads| {
             let model = Model::classifier(&[3], &body, 3, 1).unwrap();
-            train_on_threads(
-                model,
-                &data,
-                &config,
-                |_| ControlFlow::Continue(()),
-                Some(threads),
-            )
-            .unwrap()
-            .model
+            let epoch = |_: &EpochReport| ControlFlow::Continue(());
+            let batch = |_: &BatchProgress| ControlFlow::Continue(());
+            train_on_threads(model, &data, &config, epoch, batch, Some(threads))
+                .unwrap()
+                .model
         };
         let inline = run(0);
         assert_eq!(run(1), inline);
