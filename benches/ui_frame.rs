@@ -3,8 +3,10 @@
 //!
 //! `cargo bench --bench ui_frame` opens the demo project (the motion lab, 16 samples) in the real
 //! app, headless through egui_kittest, switches to the Train panel and times frames at a 60 Hz
-//! pace, first idle for two seconds, then while a training run of `--epochs N` (default 500,
-//! long enough for several seconds of live curves) trains on the engine's worker threads.
+//! pace, first idle for two seconds, then while a training run of `--epochs N` trains on the
+//! engine's worker threads. The default, 5,000 epochs, makes the demo's small dataset train for
+//! several seconds; its live curves then grow to 5,000 points each, far more than a real run's
+//! 30 to 100, so the plotting cost is a worst case.
 //! A frame is `harness.step()` (draining engine events, building the UI, the AccessKit update)
 //! plus tessellating its shapes, i.e. the CPU work eframe does before handing the meshes to the
 //! GPU; there is no renderer here, so GPU upload and present are not included.
@@ -64,12 +66,13 @@ fn frames_while(
     times
 }
 
-fn report(what: &str, times: &mut [Duration]) {
+fn report(what: &str, mut times: Vec<Duration>) {
     times.sort();
     let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3;
     let over = times.iter().filter(|t| **t > FRAME_BUDGET).count();
     println!(
-        "{what:<34} {:>6} frames  median {:>6.2} ms  p99 {:>6.2} ms  max {:>6.2} ms  {over} over 16.7 ms",
+        "{what:<32} {:>5} frames  median {:>6.2} ms  p99 {:>6.2} ms  max {:>6.2} ms  \
+         {over} over 16.7 ms",
         times.len(),
         at(0.5),
         at(0.99),
@@ -84,7 +87,7 @@ fn main() {
         .iter()
         .position(|a| a == "--epochs")
         .and_then(|i| args.get(i + 1))
-        .map_or(if full { 500 } else { 5 }, |n| n.parse().unwrap());
+        .map_or(if full { 5000 } else { 5 }, |n| n.parse().unwrap());
 
     let tmp = std::env::temp_dir().join(format!("tinylab-ui-frame-bench-{}", std::process::id()));
     let ctx = egui::Context::default();
@@ -97,7 +100,7 @@ fn main() {
     step_until(&mut harness, |app| matches!(app.view.model, Some(Ok(_))));
 
     let idle_frames = if full { 120 } else { 10 };
-    let mut idle = frames_while(&mut harness, idle_frames, |_| false);
+    let idle = frames_while(&mut harness, idle_frames, |_| false);
 
     let started = Instant::now();
     harness.state_mut().send(Command::Train {
@@ -106,7 +109,7 @@ fn main() {
     });
     // From the command until the run is saved: features (from the cache or computed), then the
     // epochs with live curves.
-    let mut training = frames_while(&mut harness, 1, |app| app.view.runs.is_empty());
+    let training = frames_while(&mut harness, 1, |app| app.view.runs.is_empty());
     let seconds = started.elapsed().as_secs_f64();
     let epochs_seen = harness
         .state()
@@ -116,12 +119,13 @@ fn main() {
         .map_or(0, |run| run.history.len());
 
     println!(
-        "Train panel, 1280 × 800, frames paced at 60 Hz; CPU time of a frame (step + tessellate)"
+        "Train panel, 1280 × 800, frames paced at 60 Hz; a frame is step + tessellate (the CPU \
+         work, no GPU), wall-clock time"
     );
-    report("idle", &mut idle);
+    report("idle", idle);
     report(
         &format!("training {epochs} epochs ({seconds:.1} s)"),
-        &mut training,
+        training,
     );
     if epochs_seen > 0 {
         println!("the saved run has {epochs_seen} epochs");
