@@ -203,12 +203,14 @@ fn main() {
     };
 
     println!(
-        "{:<7} {:>7} {:>6} {:>10} {:>10} {:>9} {:>9} {:>8} {:>9}",
+        "{:<7} {:>7} {:>6} {:>10} {:>10} {:>10} {:>5} {:>9} {:>9} {:>8} {:>9}",
         "model",
         "shards",
         "epochs",
         "samples/s",
         "epochs 2+",
+        "median",
+        "runs",
         "fit acc",
         "train acc",
         "val acc",
@@ -243,6 +245,8 @@ fn main() {
             // Samples/s over epochs 2..N of each run, the figure the Keras script reports (it
             // leaves out its first epoch, which traces the graph).
             let mut steady = 0.0f64;
+            // Samples/s of every run (timed inside `train`), for the median.
+            let mut rates = Vec::new();
             let best = best_of(budget, || {
                 let model =
                     Model::classifier(&[case.features], &preset.layers, CLASSES, 0).unwrap();
@@ -253,19 +257,26 @@ fn main() {
                     let rows = train_rows * (last.epoch - first.epoch);
                     steady = steady.max(rows as f64 / (last.elapsed_s - first.elapsed_s));
                 }
+                if let Some(last) = trained.history.last() {
+                    rates.push((train_rows * last.epoch) as f64 / last.elapsed_s);
+                }
                 outcome = Some(trained);
             });
             let outcome = outcome.unwrap();
             let rate = (train_rows * epochs) as f64 / best.as_secs_f64();
+            rates.sort_by(f64::total_cmp);
+            let median = rates.get(rates.len() / 2).copied().unwrap_or(rate);
             let ratio = keras_figure(&keras, case.name, shards as u64)
                 .map_or_else(|| "–".to_string(), |k| format!("{:.1}×", rate / k));
             println!(
-                "{:<7} {:>7} {:>6} {:>10.0} {:>10.0} {:>9.3} {:>9.3} {:>8.3} {:>9}",
+                "{:<7} {:>7} {:>6} {:>10.0} {:>10.0} {:>10.0} {:>5} {:>9.3} {:>9.3} {:>8.3} {:>9}",
                 case.name,
                 shards,
                 epochs,
                 rate,
                 if steady > 0.0 { steady } else { rate },
+                median,
+                rates.len(),
                 outcome.history.last().map_or(0.0, |h| h.train_accuracy),
                 accuracy(&outcome.model, &x, case.features, &y),
                 accuracy(&outcome.model, &xv, case.features, &yv),
@@ -275,7 +286,8 @@ fn main() {
     }
     println!(
         "samples/s: training rows × epochs ÷ wall time of the whole train call, best of runs; \
-         epochs 2+: the same over epochs 2..N (what the Keras script reports); shards: parts of \
+         epochs 2+: the same over epochs 2..N (what the Keras script reports); median: of all \
+         runs (whole call); shards: parts of \
          each batch, the second on a helper thread when a part has enough work (KWS yes, the \
          motion DNN no: it stays on one thread); fit acc: running accuracy over the last epoch \
          (dropout on); train/val acc: the trained model on the {train_rows} training and \
