@@ -16,9 +16,20 @@ use std::sync::Arc;
 impl EngineLoop {
     /// Saves new model settings; re-evaluates the shown run if a threshold moved.
     pub(super) fn set_model(&mut self, settings: ModelSettings) {
+        let Some(project) = &self.project else {
+            return self.notice(Level::Error, "no project is open");
+        };
+        let old = &project.settings().model;
+        let layers_changed = old.preset != settings.preset || old.layers != settings.layers;
+        let thresholds_changed = old.confidence_threshold != settings.confidence_threshold
+            || old.anomaly.threshold != settings.anomaly.threshold;
         self.update_settings(|file| file.model = settings);
-        self.emit_evaluation();
-        self.describe_model();
+        if thresholds_changed {
+            self.emit_evaluation();
+        }
+        if layers_changed {
+            self.describe_model();
+        }
     }
 
     /// Starts a training job with the project's settings (epochs and seed overridable).
