@@ -212,20 +212,16 @@ fn training_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, settings: &ModelSettings
             });
         });
     let relevant: &[&str] = match block {
-        "mfcc" | "mfe" | "spectrogram" => &[
-            "noise_std",
-            "time_shift_max",
-            "time_masks",
-            "time_mask_width",
-            "freq_masks",
-            "freq_mask_width",
-        ],
-        "image" => &["noise_std", "flip_horizontal", "crop_share", "brightness"],
+        "mfcc" | "mfe" | "spectrogram" => AUDIO_AUGMENTATIONS,
+        "image" => IMAGE_AUGMENTATIONS,
         _ => &["noise_std"],
     };
-    let hidden: Vec<&str> = AUGMENTATIONS
-        .iter()
-        .copied()
+    let fields = serde_json::to_value(Augmentation::default()).unwrap_or_default();
+    let hidden: Vec<&str> = fields
+        .as_object()
+        .into_iter()
+        .flat_map(|o| o.keys())
+        .map(String::as_str)
         .filter(|name| !relevant.contains(name))
         .collect();
     egui::CollapsingHeader::new("Augmentation")
@@ -264,18 +260,18 @@ fn training_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, settings: &ModelSettings
     }
 }
 
-/// Augmentation fields, as `Augmentation` serialises them.
-const AUGMENTATIONS: &[&str] = &[
+/// The augmentations that make sense for audio features (`[frames, coefficients]`).
+const AUDIO_AUGMENTATIONS: &[&str] = &[
     "noise_std",
     "time_shift_max",
     "time_masks",
     "time_mask_width",
     "freq_masks",
     "freq_mask_width",
-    "flip_horizontal",
-    "crop_share",
-    "brightness",
 ];
+
+/// The augmentations that make sense for images (`[H, W, C]`).
+const IMAGE_AUGMENTATIONS: &[&str] = &["noise_std", "flip_horizontal", "crop_share", "brightness"];
 
 /// A grid row: a label and the widget `add` draws, named by the label for screen readers.
 fn labelled(ui: &mut egui::Ui, text: &str, add: impl FnOnce(&mut egui::Ui) -> egui::Response) {
