@@ -180,11 +180,11 @@ impl EngineLoop {
     pub(super) fn describe_model(&self) {
         let Some(project) = &self.project else { return };
         let settings = project.settings();
-        let shape = match &self.features {
+        let input = match &self.features {
             Some(set) if set.dsp == settings.dsp && set.window == settings.impulse => {
-                Ok(set.shape.clone())
+                Ok((set.shape.clone(), set.names.clone()))
             }
-            _ => self.first_window_shape(),
+            _ => self.first_window_input(),
         };
         let classes = self
             .run
@@ -198,12 +198,13 @@ impl EngineLoop {
                 labels.len()
             })
             .max(2);
-        let result = shape.and_then(|input_shape| {
+        let result = input.and_then(|(input_shape, feature_names)| {
             let body = settings.model.body().map_err(|e| e.to_string())?;
             let model =
                 Model::classifier(&input_shape, &body, classes, 0).map_err(|e| e.to_string())?;
             Ok(Arc::new(ModelDescription {
                 input_shape,
+                feature_names,
                 classes,
                 layers: model.summary().map_err(|e| e.to_string())?,
             }))
@@ -211,7 +212,8 @@ impl EngineLoop {
         self.emit(Event::ModelDescribed(result));
     }
 
-    fn first_window_shape(&self) -> Result<Vec<usize>, String> {
+    /// Shape and names of the features of the first sample's first window.
+    fn first_window_input(&self) -> Result<(Vec<usize>, Vec<String>), String> {
         let Some(project) = &self.project else {
             return Err("no project is open".into());
         };
@@ -220,7 +222,8 @@ impl EngineLoop {
             .first()
             .ok_or("record or import a sample to see the model's shapes")?;
         let (_, _, steps) = self.window_steps(first.id, 0)?;
-        Ok(steps.features().shape.clone())
+        let features = steps.features();
+        Ok((features.shape.clone(), features.names.clone()))
     }
 }
 

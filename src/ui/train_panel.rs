@@ -290,12 +290,10 @@ fn anomaly_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, settings: &ModelSettings)
             ui.add(egui::DragValue::new(&mut changed.clusters).range(1..=256))
                 .labelled_by(label.id);
         });
-        let names = app
-            .view
-            .features
-            .as_ref()
-            .map(|f| f.names.clone())
-            .unwrap_or_default();
+        let names = match &app.view.model {
+            Some(Ok(model)) => model.feature_names.clone(),
+            _ => Vec::new(),
+        };
         let chosen = changed.feature_indices(&names);
         ui.label(format!(
             "Features: {} of {}{}",
@@ -311,7 +309,7 @@ fn anomaly_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, settings: &ModelSettings)
             .id_salt("anomaly_features")
             .show(ui, |ui| {
                 if names.is_empty() {
-                    ui.weak("Generate features in the Features panel to choose among them.");
+                    ui.weak("Record or import a sample to choose among its features.");
                 }
                 egui::ScrollArea::vertical()
                     .max_height(220.0)
@@ -476,7 +474,9 @@ fn curves_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
             (None, Some(run)) => (run.id.clone(), run.history.clone()),
             (None, None) => {
                 ui.heading("Training curves");
-                ui.label("Press Train: loss and accuracy appear here epoch by epoch.");
+                ui.label(
+                    "Press Start training (Ctrl+T): loss and accuracy appear here epoch by epoch.",
+                );
                 return;
             }
         };
