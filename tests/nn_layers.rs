@@ -779,3 +779,127 @@ fn whole_models_match_keras() {
     );
     assert!(worst <= 1e-5, "folded model differs from Keras by {worst}");
 }
+
+/// Nanoseconds this thread has run on a CPU (Linux `schedstat`), so that timing on a shared
+/// machine counts our work and not the waits for a core.
+fn thread_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// Timing of one training step (batch 32, forward + backward) of the KWS and motion presets,
+/// for the engineer, not an assertion: `cargo test --release --test nn_layers -- --ignored
+/// --nocapture`.
+#[test]
+#[ignore = "timing figure, run by hand in release mode"]
+fn timing_training_step() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/kws-conv1d.toml"),
+    )
+    .unwrap();
+    let preset = tinylab::nn::Preset::parse(&text).unwrap();
+    for (name, input, body) in [
+        ("kws-conv1d", vec![637], preset.layers.clone()),
+        (
+            "motion-dnn",
+            vec![63],
+            vec![dense(20), Layer::Relu, dense(10), Layer::Relu],
+        ),
+    ] {
+        let model = Model::classifier(&input, &body, 4, 1).unwrap();
+        let x = random(&[[32].as_slice(), &input].concat(), 2);
+        let g = random(&[32, 4], 3);
+        let mut rng = Rng::new(4);
+        let mut step = || {
+            let (_, trace) = model.forward_train(&x, &mut rng).unwrap();
+            std::hint::black_box(model.backward(&trace, &g).unwrap());
+        };
+        for _ in 0..200 {
+            step();
+        }
+        let steps = 3000;
+        let (start, cpu_start) = (std::time::Instant::now(), thread_cpu_ns());
+        for _ in 0..steps {
+            step();
+        }
+        let wall = start.elapsed().as_secs_f64() / f64::from(steps);
+        let cpu = thread_cpu_ns()
+            .zip(cpu_start)
+            .map(|(b, a)| (b - a) as f64 * 1e-9 / f64::from(steps));
+        println!(
+            "{name}: {:.1} µs per step of 32 on the wall clock, {:.1} µs on the CPU ({:.0} samples/s on one thread)",
+            wall * 1e6,
+            cpu.unwrap_or(f64::NAN) * 1e6,
+            32.0 / cpu.unwrap_or(wall)
+        );
+    }
+}
+
+/// Per-layer timing of the KWS preset at batch 32 (forward in training mode, backward with the
+/// input gradient), best of 7 runs on the wall clock: where a training step's time goes.
+#[test]
+#[ignore = "timing figure, run by hand in release mode"]
+fn timing_kws_layers() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/kws-conv1d.toml"),
+    )
+    .unwrap();
+    let preset = tinylab::nn::Preset::parse(&text).unwrap();
+    let full = Model::classifier(&[637], &preset.layers, 4, 1).unwrap();
+    let mut shape = vec![637];
+    for layer in &full.layers[..full.layers.len() - 1] {
+        let model = Model {
+            input_shape: shape.clone(),
+            layers: vec![layer.clone()],
+        };
+        let x = random(&[[32].as_slice(), &shape].concat(), 2);
+        let mut rng = Rng::new(4);
+        let (y, trace) = model.forward_train(&x, &mut rng).unwrap();
+        let g = random(y.shape(), 3);
+        let best = |f: &mut dyn FnMut()| {
+            (0..7)
+                .map(|_| {
+                    let start = std::time::Instant::now();
+                    for _ in 0..300 {
+                        f();
+                    }
+                    start.elapsed().as_secs_f64() / 300.0 * 1e6
+                })
+                .fold(f64::INFINITY, f64::min)
+        };
+        let forward = best(&mut || {
+            std::hint::black_box(model.forward_train(&x, &mut rng).unwrap());
+        });
+        let backward = best(&mut || {
+            std::hint::black_box(model.backward_with_input(&trace, &g).unwrap());
+        });
+        println!(
+            "{:24} forward {forward:6.1} µs, backward {backward:6.1} µs",
+            layer.name()
+        );
+        shape = y.shape()[1..].to_vec();
+    }
+}
+
+#[test]
+#[ignore = "prints the preset summaries"]
+fn print_summaries() {
+    for (id, model) in presets() {
+        println!("== {id}");
+        for row in model.summary().unwrap() {
+            println!(
+                "{:40} {:>16} {:>8} {:>10}",
+                row.name,
+                format!("{:?}", row.output_shape),
+                row.params,
+                row.macs
+            );
+        }
+        let s = model.summary().unwrap();
+        println!(
+            "total params {} MACs {}",
+            s.iter().map(|r| r.params).sum::<usize>(),
+            s.iter().map(|r| r.macs).sum::<u64>()
+        );
+    }
+}

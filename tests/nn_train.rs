@@ -800,16 +800,22 @@ fn same_seed_gives_bit_identical_weights() {
     assert_ne!(other.model, a.model);
 }
 
-#[test]
-fn cancelling_keeps_the_weights_of_the_last_finished_epoch() {
+/// Three blobs (90 rows, 72 for training) and ten epochs of 9 batches, for the cancel tests.
+fn cancel_setup() -> (Vec<f32>, Vec<usize>, TrainConfig) {
     let (inputs, labels) = blobs(3, 30, 2, 0.5, 3);
-    let data = dataset(&inputs, &labels, &[2], 3);
     let config = TrainConfig {
         epochs: 10,
         learning_rate: 0.01,
         batch_size: 8,
         ..TrainConfig::default()
     };
+    (inputs, labels, config)
+}
+
+#[test]
+fn cancelling_keeps_the_weights_of_the_last_finished_epoch() {
+    let (inputs, labels, config) = cancel_setup();
+    let data = dataset(&inputs, &labels, &[2], 3);
     let mut seen = Vec::new();
     let cancelled = train(
         model(&[2], DENSE_DROPOUT, 3, 42),
@@ -1043,6 +1049,9 @@ fn training_settings_read_from_a_training_table() {
         TrainConfig::from_table(&toml::Table::new()).unwrap(),
         TrainConfig::default()
     );
+    // What a project saves comes back the same.
+    let saved = toml::to_string(&config).unwrap();
+    assert_eq!(toml::from_str::<TrainConfig>(&saved).unwrap(), config);
     let typo: toml::Table = toml::from_str("epoch = 5").unwrap();
     let message = TrainConfig::from_table(&typo).unwrap_err().to_string();
     assert!(
@@ -1147,4 +1156,57 @@ fn predict_matches_forward_on_the_whole_batch() {
         assert_close("probabilities", &got, &want, 1e-6, 1e-5);
     }
     assert!(predict(&m, &inputs[..7], &[4], 8).is_err());
+}
+
+#[test]
+fn every_preset_training_table_is_a_train_config() {
+    let dir = format!("{}/models", env!("CARGO_MANIFEST_DIR"));
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let preset = Preset::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let config = TrainConfig::from_table(&preset.training)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            config.validate().unwrap();
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "{checked} presets");
+}
+
+#[test]
+fn cancelling_within_an_epoch_goes_back_to_the_last_finished_one() {
+    let (inputs, labels, config) = cancel_setup();
+    let data = dataset(&inputs, &labels, &[2], 3);
+    let mut progress = Vec::new();
+    let outcome = tinylab::nn::train::train_with_progress(
+        model(&[2], DENSE_DROPOUT, 3, 42),
+        &data,
+        &config,
+        |_| ControlFlow::Continue(()),
+        |p| {
+            progress.push((p.epoch, p.batches_done, p.batches));
+            if p.epoch == 3 && p.batches_done == 5 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    )
+    .unwrap();
+    // 72 training rows in batches of 8: 9 batches an epoch.
+    assert_eq!(progress.len(), 9 + 9 + 5);
+    assert_eq!(progress[0], (1, 1, 9));
+    assert_eq!(outcome.stopped, StopReason::Cancelled { epoch: 2 });
+    assert_eq!(outcome.history.len(), 2);
+    let two = check_train(
+        DENSE_DROPOUT,
+        &data,
+        &TrainConfig {
+            epochs: 2,
+            ..config
+        },
+    );
+    assert_eq!(outcome.model, two.model);
 }

@@ -12,7 +12,7 @@
 //! A batch norm that follows anything else (an activation, pooling, the model input) is kept:
 //! the exporter writes it as TFLite's MUL and ADD, as the converter does.
 
-use crate::nn::layers::batch_norm::{Params, inference_affine};
+use crate::nn::layers::batch_norm::inference_affine;
 use crate::nn::{Layer, Model, NnError};
 
 /// Inference copy of `model` with every batch norm folded into the layer before it, recursing
@@ -32,24 +32,12 @@ fn fold_layers(layers: &[Layer]) -> Vec<Layer> {
             Layer::Residual { layers } => out.push(Layer::Residual {
                 layers: fold_layers(layers),
             }),
-            Layer::BatchNorm {
-                epsilon,
-                gamma,
-                beta,
-                moving_mean,
-                moving_variance,
-                ..
-            } => {
-                let (scale, shift) = inference_affine(&Params {
-                    epsilon: *epsilon,
-                    gamma,
-                    beta,
-                    moving_mean,
-                    moving_variance,
+            Layer::BatchNorm { .. } => {
+                let folded = layer.batch_norm_params().is_some_and(|params| {
+                    let (scale, shift) = inference_affine(&params);
+                    out.last_mut()
+                        .is_some_and(|previous| fold_into(previous, &scale, &shift))
                 });
-                let folded = out
-                    .last_mut()
-                    .is_some_and(|previous| fold_into(previous, &scale, &shift));
                 if !folded {
                     out.push(layer.clone());
                 }

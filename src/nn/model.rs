@@ -84,10 +84,13 @@ impl Model {
         layers.push(Layer::Softmax);
         let mut rng = Rng::new(seed);
         init_all(&mut layers, input_shape, &mut rng)?;
-        Ok(Model {
+        let model = Model {
             input_shape: input_shape.to_vec(),
             layers,
-        })
+        };
+        // Weights given in the body must fit too.
+        model.output_shape()?;
+        Ok(model)
     }
 
     /// Per-layer summary: name, per-sample output shape, trainable parameters, MACs per sample.

@@ -16,15 +16,20 @@
 //!    kept), or when early stopping sees no improvement (see [`EarlyStopping`]).
 //!
 //! **Data parallelism.** Every batch is cut into `shards` contiguous parts of fixed sizes; each
-//! part runs augmentation, `forward_train`, the loss and `backward` on its own scoped thread with
-//! its own RNG stream derived from `(seed, epoch, batch, shard)`, and the gradients are summed
-//! in shard order. Nothing depends on which thread finishes first or how many cores there are,
+//! part runs augmentation, `forward_train`, the loss and `backward` with its own RNG stream
+//! derived from `(seed, epoch, batch, shard)`, and the gradients are summed in shard order.
+//! Shard 0 runs on the calling thread, the others on scoped helper threads started once per
+//! run (and joined before `train` returns) when a shard has enough work to pay for the hand-off
+//! (the tiny motion DNN does not; the KWS Conv1D does), else on the calling thread too. Nothing
+//! depends on which thread computes a shard, which finishes first or how many cores there are,
 //! so the same seed, config and data give bit-identical weights. Each shard normalises its batch
 //! norm with its own statistics (like data-parallel Keras without synchronised batch norm) and
 //! the moving statistics are updated once per shard, in shard order; so `shards = 1` and
 //! `shards = 2` give close but not identical results.
 
 use std::ops::ControlFlow;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -253,9 +258,9 @@ pub struct EpochReport {
 pub enum StopReason {
     /// All epochs ran.
     Finished,
-    /// The callback returned `Break` after this epoch (counted from 1).
+    /// A callback returned `Break`.
     Cancelled {
-        /// The last finished epoch, whose weights the model has.
+        /// The last finished epoch (from 1; 0 when none finished), whose weights the model has.
         epoch: usize,
     },
     /// Early stopping ended training and restored the weights of `best_epoch` (from 1).
@@ -283,10 +288,48 @@ pub struct TrainOutcome {
 /// bit-identical weights. Fails, without a model, on invalid settings or data and when the loss
 /// becomes NaN or infinite (the learning rate is too high).
 pub fn train(
-    mut model: Model,
+    model: Model,
+    data: &Dataset,
+    config: &TrainConfig,
+    on_epoch: impl FnMut(&EpochReport) -> ControlFlow<()>,
+) -> Result<TrainOutcome, NnError> {
+    train_with_progress(model, data, config, on_epoch, |_| ControlFlow::Continue(()))
+}
+
+/// Where training is within an epoch, reported after every batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchProgress {
+    /// The epoch running, counted from 1.
+    pub epoch: usize,
+    /// Batches of this epoch done.
+    pub batches_done: usize,
+    /// Batches in an epoch.
+    pub batches: usize,
+}
+
+/// [`train`] that also calls `on_batch` after every batch, for progress within long epochs and
+/// a prompt cancel: `Break` from `on_batch` stops at once and the model gets back the weights of
+/// the last finished epoch (the initial weights, with `Cancelled { epoch: 0 }`, during the
+/// first).
+pub fn train_with_progress(
+    model: Model,
+    data: &Dataset,
+    config: &TrainConfig,
+    on_epoch: impl FnMut(&EpochReport) -> ControlFlow<()>,
+    on_batch: impl FnMut(&BatchProgress) -> ControlFlow<()>,
+) -> Result<TrainOutcome, NnError> {
+    train_on_threads(model, data, config, on_epoch, on_batch, None)
+}
+
+/// [`train_with_progress`] with the number of helper threads given (`None`: decided by
+/// [`helper_threads`]). The results do not depend on it; tests use it to show that.
+fn train_on_threads(
+    model: Model,
     data: &Dataset,
     config: &TrainConfig,
     mut on_epoch: impl FnMut(&EpochReport) -> ControlFlow<()>,
+    mut on_batch: impl FnMut(&BatchProgress) -> ControlFlow<()>,
+    threads: Option<usize>,
 ) -> Result<TrainOutcome, NnError> {
     config.validate()?;
     data.check(&model)?;
@@ -312,92 +355,118 @@ pub fn train(
         .iter()
         .filter_map(|&i| data.labels.get(i).copied())
         .collect();
-    let lengths: Vec<usize> = model.params_mut().iter().map(|p| p.len()).collect();
-    let mut optimizer = OptimizerState::new(config.optimizer, &lengths);
+    let threads = threads.unwrap_or_else(|| helper_threads(&model, config));
     let step = BatchStep {
         data,
         config,
         layout,
         class_weights: weights.as_deref(),
     };
+    let mut model = model;
+    let lengths: Vec<usize> = model.params_mut().iter().map(|p| p.len()).collect();
+    let mut optimizer = OptimizerState::new(config.optimizer, &lengths);
+    let shared = RwLock::new(model);
 
     let mut history = Vec::with_capacity(config.epochs);
     let mut best: Option<(f32, usize, Model)> = None;
     let mut stopped = StopReason::Finished;
     let mut order = train_rows;
-    for epoch in 0..config.epochs {
-        Rng::new(stream_seed(config.seed, &[SHUFFLE, epoch as u64])).shuffle(&mut order);
-        let (mut loss_sum, mut correct) = (0.0f64, 0usize);
-        for (batch_index, batch) in order.chunks(config.batch_size).enumerate() {
-            let seeds = [config.seed, epoch as u64, batch_index as u64];
-            let result = step.run(&model, batch, seeds)?;
-            for trace in &result.traces {
-                model.update_batch_stats(trace);
-            }
-            optimizer.step(
-                model.params_mut(),
-                &result.gradients.0,
-                config.learning_rate,
-            )?;
-            loss_sum += f64::from(result.loss) * batch.len() as f64;
-            correct += result.correct;
-        }
-        let train_loss = (loss_sum / order.len() as f64) as f32;
-        if !train_loss.is_finite() {
-            return Err(NnError::Data(format!(
-                "training diverged: the loss became {train_loss} in epoch {}; lower the \
-                 learning rate",
-                epoch + 1
-            )));
-        }
-        let (val_loss, val_accuracy) = if validation.is_empty() {
-            (None, None)
-        } else {
-            let probs = predict(
-                &model,
-                &validation_inputs,
-                &data.sample_shape,
-                config.batch_size,
-            )?;
-            let (accuracy, loss) = accuracy_and_loss(&validation_labels, &probs)?;
-            (Some(loss as f32), Some(accuracy as f32))
-        };
-        let report = EpochReport {
-            epoch: epoch + 1,
-            epochs: config.epochs,
-            train_loss,
-            train_accuracy: (correct as f64 / order.len() as f64) as f32,
-            val_loss,
-            val_accuracy,
-            learning_rate: config.learning_rate,
-            elapsed_s: started.elapsed().as_secs_f64(),
-        };
-        let cancelled = on_epoch(&report).is_break();
-        history.push(report);
-        if cancelled {
-            stopped = StopReason::Cancelled { epoch: epoch + 1 };
-            break;
-        }
-        if let Some(rule) = config.early_stopping {
-            let watched = val_loss.unwrap_or(train_loss);
-            let improved = best
-                .as_ref()
-                .is_none_or(|(best_loss, _, _)| watched < best_loss - rule.min_delta);
-            if improved {
-                best = Some((watched, epoch, model.clone()));
-            } else if let Some((_, best_epoch, _)) = &best
-                && epoch - best_epoch >= rule.patience
-            {
-                if let Some((_, best_epoch, best_model)) = best.take() {
-                    model = best_model;
-                    stopped = StopReason::EarlyStopped {
-                        best_epoch: best_epoch + 1,
-                    };
+    std::thread::scope(|scope| -> Result<(), NnError> {
+        let pool = ShardPool::start(scope, &shared, &step, threads)?;
+        let batches = order.len().div_ceil(config.batch_size);
+        'epochs: for epoch in 0..config.epochs {
+            Rng::new(stream_seed(config.seed, &[SHUFFLE, epoch as u64])).shuffle(&mut order);
+            let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+            // What a cancel in the middle of this epoch goes back to.
+            let start_of_epoch = read(&shared)?.clone();
+            for (batch_index, batch) in order.chunks(config.batch_size).enumerate() {
+                let seeds = [config.seed, epoch as u64, batch_index as u64];
+                let result = pool.run(batch, seeds)?;
+                {
+                    // The write guard must end here: the helpers read the model next batch.
+                    let mut model = write(&shared)?;
+                    for trace in &result.traces {
+                        model.update_batch_stats(trace);
+                    }
+                    optimizer.step(
+                        model.params_mut(),
+                        &result.gradients.0,
+                        config.learning_rate,
+                    )?;
                 }
+                loss_sum += f64::from(result.loss) * batch.len() as f64;
+                correct += result.correct;
+                let progress = BatchProgress {
+                    epoch: epoch + 1,
+                    batches_done: batch_index + 1,
+                    batches,
+                };
+                if on_batch(&progress).is_break() {
+                    *write(&shared)? = start_of_epoch;
+                    stopped = StopReason::Cancelled { epoch };
+                    break 'epochs;
+                }
+            }
+            let train_loss = (loss_sum / order.len() as f64) as f32;
+            if !train_loss.is_finite() {
+                return Err(NnError::Data(format!(
+                    "training diverged: the loss became {train_loss} in epoch {}; lower the \
+                     learning rate",
+                    epoch + 1
+                )));
+            }
+            let (val_loss, val_accuracy) = if validation.is_empty() {
+                (None, None)
+            } else {
+                let probs = predict(
+                    &*read(&shared)?,
+                    &validation_inputs,
+                    &data.sample_shape,
+                    config.batch_size,
+                )?;
+                let (accuracy, loss) = accuracy_and_loss(&validation_labels, &probs)?;
+                (Some(loss as f32), Some(accuracy as f32))
+            };
+            let report = EpochReport {
+                epoch: epoch + 1,
+                epochs: config.epochs,
+                train_loss,
+                train_accuracy: (correct as f64 / order.len() as f64) as f32,
+                val_loss,
+                val_accuracy,
+                learning_rate: config.learning_rate,
+                elapsed_s: started.elapsed().as_secs_f64(),
+            };
+            let cancelled = on_epoch(&report).is_break();
+            history.push(report);
+            if cancelled {
+                stopped = StopReason::Cancelled { epoch: epoch + 1 };
                 break;
             }
+            if let Some(rule) = config.early_stopping {
+                let watched = val_loss.unwrap_or(train_loss);
+                let improved = best
+                    .as_ref()
+                    .is_none_or(|(best_loss, _, _)| watched < best_loss - rule.min_delta);
+                if improved {
+                    best = Some((watched, epoch, read(&shared)?.clone()));
+                } else if let Some((_, best_epoch, _)) = &best
+                    && epoch - best_epoch >= rule.patience
+                {
+                    if let Some((_, best_epoch, best_model)) = best.take() {
+                        *write(&shared)? = best_model;
+                        stopped = StopReason::EarlyStopped {
+                            best_epoch: best_epoch + 1,
+                        };
+                    }
+                    break;
+                }
+            }
         }
-    }
+        Ok(())
+        // The pool is dropped here: its job channels close, its threads end and are joined.
+    })?;
+    let model = shared.into_inner().map_err(|_| poisoned())?;
     Ok(TrainOutcome {
         model,
         history,
@@ -563,60 +632,6 @@ struct ShardResult {
 }
 
 impl BatchStep<'_> {
-    /// Runs the batch's shards (the first on this thread, the others on scoped threads) and
-    /// sums their results in shard order.
-    fn run(&self, model: &Model, batch: &[usize], seeds: [u64; 3]) -> Result<BatchResult, NnError> {
-        let shards = self.config.shards.min(batch.len()).max(1);
-        let parts: Vec<&[usize]> = split_even(batch, shards);
-        let results: Vec<Result<ShardResult, NnError>> = std::thread::scope(|scope| {
-            let mut handles = Vec::with_capacity(parts.len().saturating_sub(1));
-            for (shard, part) in parts.iter().enumerate().skip(1) {
-                let spawned = std::thread::Builder::new()
-                    .name(format!("nn-train-shard-{shard}"))
-                    .spawn_scoped(scope, move || {
-                        self.shard(model, part, batch.len(), seeds, shard)
-                    });
-                handles.push(spawned);
-            }
-            let mut results = vec![parts.first().map_or_else(
-                || Err(NnError::Data("an empty batch".into())),
-                |part| self.shard(model, part, batch.len(), seeds, 0),
-            )];
-            for handle in handles {
-                results.push(match handle {
-                    Ok(handle) => handle.join().unwrap_or_else(|_| {
-                        Err(NnError::Data("a training thread panicked".into()))
-                    }),
-                    Err(e) => Err(NnError::Data(format!(
-                        "cannot start a training thread: {e}"
-                    ))),
-                });
-            }
-            results
-        });
-        let mut total: Option<BatchResult> = None;
-        for result in results {
-            let shard = result?;
-            match &mut total {
-                None => {
-                    total = Some(BatchResult {
-                        gradients: shard.gradients,
-                        loss: shard.loss,
-                        correct: shard.correct,
-                        traces: vec![shard.trace],
-                    });
-                }
-                Some(total) => {
-                    total.gradients.add_assign(&shard.gradients);
-                    total.loss += shard.loss;
-                    total.correct += shard.correct;
-                    total.traces.push(shard.trace);
-                }
-            }
-        }
-        total.ok_or_else(|| NnError::Data("an empty batch".into()))
-    }
-
     /// Augments, runs forward and backward on one shard; the loss is divided by the whole
     /// batch's row count so the shards add up to the batch mean.
     fn shard(
@@ -649,6 +664,152 @@ impl BatchStep<'_> {
     }
 }
 
+/// A shard handed to a helper thread.
+struct Job {
+    rows: Vec<usize>,
+    batch_rows: usize,
+    seeds: [u64; 3],
+    shard: usize,
+}
+
+/// A helper thread's two channels.
+struct Worker {
+    jobs: SyncSender<Job>,
+    results: Receiver<Result<ShardResult, NnError>>,
+}
+
+/// Runs the shards of each batch: shard 0 and any shard without a helper on the calling
+/// thread, the others on helper threads that live for the whole training (one hand-off per
+/// shard and batch instead of one thread start). Results are summed in shard order, so they
+/// are the same whatever ran where.
+struct ShardPool<'a> {
+    model: &'a RwLock<Model>,
+    step: &'a BatchStep<'a>,
+    workers: Vec<Worker>,
+}
+
+impl<'a> ShardPool<'a> {
+    /// Starts `threads` helpers in `scope`.
+    fn start<'scope>(
+        scope: &'scope std::thread::Scope<'scope, 'a>,
+        model: &'a RwLock<Model>,
+        step: &'a BatchStep<'a>,
+        threads: usize,
+    ) -> Result<Self, NnError> {
+        let mut workers = Vec::with_capacity(threads);
+        for index in 0..threads {
+            let (jobs, job_inbox) = sync_channel::<Job>(1);
+            let (result_outbox, results) = sync_channel(1);
+            std::thread::Builder::new()
+                .name(format!("nn-train-shard-{}", index + 1))
+                .spawn_scoped(scope, move || {
+                    for job in job_inbox {
+                        let result = read(model).and_then(|model| {
+                            step.shard(&model, &job.rows, job.batch_rows, job.seeds, job.shard)
+                        });
+                        if result_outbox.send(result).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .map_err(|e| NnError::Data(format!("cannot start a training thread: {e}")))?;
+            workers.push(Worker { jobs, results });
+        }
+        Ok(Self {
+            model,
+            step,
+            workers,
+        })
+    }
+
+    /// Gradients, loss and traces of one batch, its shards summed in order.
+    fn run(&self, batch: &[usize], seeds: [u64; 3]) -> Result<BatchResult, NnError> {
+        let shards = self.step.config.shards.min(batch.len()).max(1);
+        let parts = split_even(batch, shards);
+        // Hand shards 1.. to the helpers first so they run while this thread does shard 0.
+        let mut handed = Vec::with_capacity(parts.len());
+        for (shard, part) in parts.iter().enumerate() {
+            let worker = shard.checked_sub(1).and_then(|i| self.workers.get(i));
+            if let Some(worker) = worker {
+                let job = Job {
+                    rows: part.to_vec(),
+                    batch_rows: batch.len(),
+                    seeds,
+                    shard,
+                };
+                worker.jobs.send(job).map_err(|_| stopped_thread())?;
+            }
+            handed.push(worker);
+        }
+        let model = read(self.model)?;
+        let mut total: Option<BatchResult> = None;
+        for (shard, (part, worker)) in parts.iter().zip(handed).enumerate() {
+            let result = match worker {
+                Some(worker) => worker.results.recv().map_err(|_| stopped_thread())?,
+                None => self.step.shard(&model, part, batch.len(), seeds, shard),
+            }?;
+            match &mut total {
+                None => {
+                    total = Some(BatchResult {
+                        gradients: result.gradients,
+                        loss: result.loss,
+                        correct: result.correct,
+                        traces: vec![result.trace],
+                    });
+                }
+                Some(total) => {
+                    total.gradients.add_assign(&result.gradients);
+                    total.loss += result.loss;
+                    total.correct += result.correct;
+                    total.traces.push(result.trace);
+                }
+            }
+        }
+        total.ok_or_else(|| NnError::Data("an empty batch".into()))
+    }
+}
+
+/// Forward MACs per shard from which a helper thread pays for its hand-off (measured on this
+/// 2-core machine: the motion DNN, ~1.5 k MACs a sample, is fastest on one thread; the KWS
+/// Conv1D, ~26 k, gains from two).
+const PARALLEL_MIN_MACS: u64 = 100_000;
+
+/// How many helper threads training uses: none when a shard is too small to pay for the
+/// hand-off, else one per shard beyond the first, at most one per spare core.
+fn helper_threads(model: &Model, config: &TrainConfig) -> usize {
+    if config.shards < 2 {
+        return 0;
+    }
+    let macs_per_sample: u64 = model
+        .summary()
+        .map(|rows| rows.iter().map(|r| r.macs).sum())
+        .unwrap_or(0);
+    let rows_per_shard = (config.batch_size / config.shards).max(1) as u64;
+    if macs_per_sample.saturating_mul(rows_per_shard) < PARALLEL_MIN_MACS {
+        return 0;
+    }
+    let spare_cores = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .saturating_sub(1);
+    (config.shards - 1).min(spare_cores)
+}
+
+fn read(model: &RwLock<Model>) -> Result<RwLockReadGuard<'_, Model>, NnError> {
+    model.read().map_err(|_| poisoned())
+}
+
+fn write(model: &RwLock<Model>) -> Result<RwLockWriteGuard<'_, Model>, NnError> {
+    model.write().map_err(|_| poisoned())
+}
+
+fn poisoned() -> NnError {
+    NnError::Data("a training thread panicked".into())
+}
+
+fn stopped_thread() -> NnError {
+    NnError::Data("a training thread stopped".into())
+}
+
 /// `items` cut into `parts` contiguous pieces whose sizes differ by at most one (the first
 /// pieces are the larger).
 fn split_even<T>(items: &[T], parts: usize) -> Vec<&[T]> {
@@ -663,4 +824,52 @@ fn split_even<T>(items: &[T], parts: usize) -> Vec<&[T]> {
         rest = tail;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Shards computed on helper threads or all on the calling thread: the same bits.
+    #[test]
+    fn helper_threads_do_not_change_the_result() {
+        let mut rng = Rng::new(4);
+        let labels: Vec<usize> = (0..60).map(|i| i % 3).collect();
+        let inputs: Vec<f32> = labels
+            .iter()
+            .flat_map(|&l| [l as f32, 0.0, 1.0].map(|c| c + rng.next_gaussian() as f32))
+            .collect();
+        let data = Dataset {
+            inputs: &inputs,
+            sample_shape: vec![3],
+            labels: &labels,
+            classes: 3,
+        };
+        let body = [
+            Layer::Dense {
+                units: 8,
+                weights: Vec::new(),
+                bias: Vec::new(),
+            },
+            Layer::Relu,
+            Layer::Dropout { rate: 0.2 },
+        ];
+        let config = TrainConfig {
+            epochs: 3,
+            batch_size: 7,
+            shards: 3,
+            ..TrainConfig::default()
+        };
+        let run = |threads| {
+            let model = Model::classifier(&[3], &body, 3, 1).unwrap();
+            let epoch = |_: &EpochReport| ControlFlow::Continue(());
+            let batch = |_: &BatchProgress| ControlFlow::Continue(());
+            train_on_threads(model, &data, &config, epoch, batch, Some(threads))
+                .unwrap()
+                .model
+        };
+        let inline = run(0);
+        assert_eq!(run(1), inline);
+        assert_eq!(run(2), inline);
+    }
 }

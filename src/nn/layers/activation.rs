@@ -19,11 +19,7 @@ pub(crate) fn relu_forward(mut x: Tensor, cap: f32, mode: &Mode<'_>) -> (Tensor,
     } else {
         x.mapv_inplace(|v| v.max(0.0));
     }
-    let cache = if mode.is_train() {
-        Cache::Output(x.clone())
-    } else {
-        Cache::None
-    };
+    let cache = mode.keep(|| Cache::Output(x.clone()));
     (x, cache)
 }
 
@@ -42,9 +38,7 @@ pub(crate) fn relu_backward(
     }
     let upper = if cap > 0.0 { cap } else { f32::INFINITY };
     for (d, &out) in dx.iter_mut().zip(y.iter()) {
-        if !(out > 0.0 && out < upper) {
-            *d = 0.0;
-        }
+        *d = if out > 0.0 && out < upper { *d } else { 0.0 };
     }
     tensor(layer, &shape, dx)
 }
@@ -68,11 +62,7 @@ pub(crate) fn softmax_forward(
         row.iter_mut().for_each(|v| *v /= sum);
     }
     let y = tensor(layer, &shape, y)?;
-    let cache = if mode.is_train() {
-        Cache::Output(y.clone())
-    } else {
-        Cache::None
-    };
+    let cache = mode.keep(|| Cache::Output(y.clone()));
     Ok((y, cache))
 }
 

@@ -27,27 +27,18 @@ pub(crate) fn forward(
     mode: &Mode<'_>,
 ) -> Result<(Tensor, Cache), NnError> {
     let shape = x.shape().to_vec();
-    let (n, sample) = shape.split_first().unwrap_or((&0, &[]));
-    let windows = layer.windows(*n, sample)?;
+    let windows = layer.batch_windows(&shape)?;
     let patches = if windows.is_pointwise() {
         into_values(x)
     } else {
         windows.im2col(&super::values(&x))
     };
     let y = affine_forward(&patches, windows.pixels(), weights, bias)?;
-    let y = tensor(
-        layer,
-        &batch_output_shape(sample, *n, &windows, bias.len()),
-        y,
-    )?;
-    let cache = if mode.is_train() {
-        Cache::Input {
-            values: patches,
-            shape,
-        }
-    } else {
-        Cache::None
-    };
+    let y = tensor(layer, &batch_output_shape(&shape, &windows, bias.len()), y)?;
+    let cache = mode.keep(|| Cache::Input {
+        values: patches,
+        shape,
+    });
     Ok((y, cache))
 }
 
@@ -60,8 +51,7 @@ pub(crate) fn backward(
     dy: Tensor,
     need_dx: bool,
 ) -> Result<(Option<Tensor>, ParamGrads), NnError> {
-    let (n, sample) = x_shape.split_first().unwrap_or((&0, &[]));
-    let windows = layer.windows(*n, sample)?;
+    let windows = layer.batch_windows(x_shape)?;
     let (d_patches, d_weights, d_bias) = affine_backward(
         patches,
         windows.pixels(),
@@ -77,16 +67,16 @@ pub(crate) fn backward(
     Ok((dx, vec![d_weights, d_bias]))
 }
 
-/// The output shape, batch first: `[N, ow, F]` for 1-D inputs, `[N, oh, ow, F]` for 2-D.
+/// The output shape for a batch input shape: `[N, ow, F]` for 1-D inputs (`[N, W, C]`),
+/// `[N, oh, ow, F]` for 2-D.
 pub(crate) fn batch_output_shape(
-    sample: &[usize],
-    n: usize,
+    input: &[usize],
     windows: &super::geometry::Windows,
     channels: usize,
 ) -> Vec<usize> {
-    if sample.len() == 2 {
-        vec![n, windows.ow, channels]
+    if input.len() == 3 {
+        vec![windows.n, windows.ow, channels]
     } else {
-        vec![n, windows.oh, windows.ow, channels]
+        vec![windows.n, windows.oh, windows.ow, channels]
     }
 }

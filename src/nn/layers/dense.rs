@@ -29,15 +29,13 @@ pub(crate) fn forward(
     };
     let y = affine_forward(&values(&x), n, weights, bias)?;
     let y = tensor(layer, &[n, bias.len()], y)?;
-    let cache = if mode.is_train() {
+    let cache = mode.keep(|| {
         let shape = x.shape().to_vec();
         Cache::Input {
             values: into_values(x),
             shape,
         }
-    } else {
-        Cache::None
-    };
+    });
     Ok((y, cache))
 }
 

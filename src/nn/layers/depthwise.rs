@@ -26,8 +26,7 @@ pub(crate) fn forward(
     mode: &Mode<'_>,
 ) -> Result<(Tensor, Cache), NnError> {
     let shape = x.shape().to_vec();
-    let (n, sample) = shape.split_first().unwrap_or((&0, &[]));
-    let windows = layer.windows(*n, sample)?;
+    let windows = layer.batch_windows(&shape)?;
     let c = windows.c;
     let x = into_values(x);
     let mut y: Vec<f32> = Vec::with_capacity(windows.pixels() * c);
@@ -52,12 +51,8 @@ pub(crate) fn forward(
             }
         }
     });
-    let y = tensor(layer, &batch_output_shape(sample, *n, &windows, c), y)?;
-    let cache = if mode.is_train() {
-        Cache::Input { values: x, shape }
-    } else {
-        Cache::None
-    };
+    let y = tensor(layer, &batch_output_shape(&shape, &windows, c), y)?;
+    let cache = mode.keep(|| Cache::Input { values: x, shape });
     Ok((y, cache))
 }
 
@@ -70,8 +65,7 @@ pub(crate) fn backward(
     dy: Tensor,
     need_dx: bool,
 ) -> Result<(Option<Tensor>, ParamGrads), NnError> {
-    let (n, sample) = x_shape.split_first().unwrap_or((&0, &[]));
-    let windows = layer.windows(*n, sample)?;
+    let windows = layer.batch_windows(x_shape)?;
     let c = windows.c;
     let dy = values(&dy);
     let mut d_weights = vec![0.0; weights.len()];

@@ -12,6 +12,8 @@
 //! in-bounds part of its patch as [`Span`]s: one run of whole pixels per kernel row, contiguous
 //! in NHWC, so inner loops work on slices with no per-element bounds logic.
 
+use std::ops::Range;
+
 use serde::{Deserialize, Serialize};
 
 /// How a window treats the border (TensorFlow Lite's two padding modes).
@@ -203,22 +205,32 @@ impl Windows {
         }
     }
 
+    /// Calls `visit(patch_range, input_range)` for every in-bounds run of every patch: where
+    /// it lies in the patch matrix `[pixels, kh·kw·c]` and where in the input batch.
+    fn for_each_run(&self, mut visit: impl FnMut(Range<usize>, Range<usize>)) {
+        let patch_len = self.patch_len();
+        self.for_each_window(|pixel, spans| {
+            for span in spans {
+                let start = pixel * patch_len + span.patch;
+                visit(start..start + span.len, span.input..span.input + span.len);
+            }
+        });
+    }
+
     /// The patch matrix `[pixels, kh·kw·c]` of `x` (im2col), zeros where the patch is padding.
+    /// Rows are written front to back, so no value is written twice.
     pub fn im2col(&self, x: &[f32]) -> Vec<f32> {
         let patch_len = self.patch_len();
-        let mut cols = vec![0.0; self.pixels() * patch_len];
-        self.for_each_window(|pixel, spans| {
-            let row = pixel * patch_len;
+        let mut cols = Vec::with_capacity(self.pixels() * patch_len);
+        self.for_each_window(|_, spans| {
+            let row = cols.len();
             for span in spans {
-                let start = row + span.patch;
-                let (Some(dst), Some(src)) = (
-                    cols.get_mut(start..start + span.len),
-                    x.get(span.input..span.input + span.len),
-                ) else {
-                    continue;
-                };
-                dst.copy_from_slice(src);
+                cols.resize(row + span.patch, 0.0);
+                cols.extend_from_slice(
+                    x.get(span.input..span.input + span.len).unwrap_or_default(),
+                );
             }
+            cols.resize(row + patch_len, 0.0);
         });
         cols
     }
@@ -226,18 +238,9 @@ impl Windows {
     /// The adjoint of [`Windows::im2col`]: adds every patch row of `cols` back onto the input
     /// positions it was copied from (col2im), giving d(loss)/d(input) `[n, h, w, c]`.
     pub fn col2im(&self, cols: &[f32]) -> Vec<f32> {
-        let patch_len = self.patch_len();
         let mut dx = vec![0.0; self.input_len()];
-        self.for_each_window(|pixel, spans| {
-            let row = pixel * patch_len;
-            for span in spans {
-                let start = row + span.patch;
-                let (Some(src), Some(dst)) = (
-                    cols.get(start..start + span.len),
-                    dx.get_mut(span.input..span.input + span.len),
-                ) else {
-                    continue;
-                };
+        self.for_each_run(|patch, input| {
+            if let (Some(src), Some(dst)) = (cols.get(patch), dx.get_mut(input)) {
                 dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
             }
         });

@@ -6,7 +6,7 @@
 //! backward   dx[n, s, c] = dy[n, c] / S
 //! ```
 
-use super::{Cache, Layer, Mode, tensor, values};
+use super::{Cache, Layer, Mode, per_sample, tensor, values};
 use crate::nn::{NnError, Tensor};
 
 /// Forward pass.
@@ -16,7 +16,7 @@ pub(crate) fn forward(
     mode: &Mode<'_>,
 ) -> Result<(Tensor, Cache), NnError> {
     let shape = x.shape().to_vec();
-    let (n, sample) = shape.split_first().unwrap_or((&0, &[]));
+    let (n, sample) = per_sample(&shape);
     let c = *layer.output_shape(sample)?.first().unwrap_or(&1);
     let positions = sample.iter().product::<usize>() / c.max(1);
     let scale = 1.0 / positions.max(1) as f32;
@@ -31,12 +31,8 @@ pub(crate) fn forward(
         }
         out.iter_mut().for_each(|o| *o *= scale);
     }
-    let y = tensor(layer, &[*n, c], y)?;
-    let cache = if mode.is_train() {
-        Cache::Shape(shape)
-    } else {
-        Cache::None
-    };
+    let y = tensor(layer, &[n, c], y)?;
+    let cache = mode.keep(|| Cache::Shape(shape));
     Ok((y, cache))
 }
 

@@ -232,6 +232,19 @@ impl Mode<'_> {
     pub(crate) fn is_train(&self) -> bool {
         matches!(self, Mode::Train(_))
     }
+
+    /// `make()`'s cache while training, nothing at inference.
+    pub(crate) fn keep(&self, make: impl FnOnce() -> Cache) -> Cache {
+        if self.is_train() { make() } else { Cache::None }
+    }
+}
+
+/// A batch shape split into the batch size and the per-sample shape.
+pub(crate) fn per_sample(batch_shape: &[usize]) -> (usize, &[usize]) {
+    match batch_shape.split_first() {
+        Some((n, sample)) => (*n, sample),
+        None => (0, &[]),
+    }
 }
 
 /// What a layer's backward pass needs from its forward pass.
@@ -483,6 +496,15 @@ impl Layer {
         })
     }
 
+    /// [`Layer::windows`] for a batch shape `[N, ..]`.
+    pub(crate) fn batch_windows(
+        &self,
+        batch_shape: &[usize],
+    ) -> Result<geometry::Windows, NnError> {
+        let (n, sample) = per_sample(batch_shape);
+        self.windows(n, sample)
+    }
+
     /// The trainable and non-trainable parameter vectors of this layer for a per-sample input
     /// shape: `(name, required length, trainable)`, in [`Layer::params_mut`] order (trainable
     /// first). Residual bodies are not listed (their layers carry their own).
@@ -684,25 +706,10 @@ impl Layer {
             Layer::MaxPool1d { .. } | Layer::MaxPool2d { .. } => pool::max_forward(self, x, mode),
             Layer::AvgPool1d { .. } | Layer::AvgPool2d { .. } => pool::avg_forward(self, x, mode),
             Layer::GlobalAvgPool => global_pool::forward(self, x, mode),
-            Layer::BatchNorm {
-                epsilon,
-                gamma,
-                beta,
-                moving_mean,
-                moving_variance,
-                ..
-            } => batch_norm::forward(
-                self,
-                batch_norm::Params {
-                    epsilon: *epsilon,
-                    gamma,
-                    beta,
-                    moving_mean,
-                    moving_variance,
-                },
-                x,
-                mode,
-            ),
+            Layer::BatchNorm { .. } => match self.batch_norm_params() {
+                Some(params) => batch_norm::forward(self, params, x, mode),
+                None => Err(self.shape_error("a batch norm", x.shape())),
+            },
             Layer::Dropout { rate } => dropout::forward(*rate, x, mode),
             Layer::Flatten | Layer::Reshape { .. } => shape::forward(self, x, mode),
             Layer::Residual { layers } => residual::forward(self, layers, x, mode),
@@ -797,6 +804,28 @@ impl Layer {
             (Layer::Residual { layers }, Cache::Residual(caches)) => update_all(layers, caches),
             _ => {}
         }
+    }
+
+    /// The parameters of a batch norm layer (`None` for other layers).
+    pub(crate) fn batch_norm_params(&self) -> Option<batch_norm::Params<'_>> {
+        let Layer::BatchNorm {
+            epsilon,
+            gamma,
+            beta,
+            moving_mean,
+            moving_variance,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        Some(batch_norm::Params {
+            epsilon: *epsilon,
+            gamma,
+            beta,
+            moving_mean,
+            moving_variance,
+        })
     }
 
     /// A shape error naming this layer.

@@ -22,46 +22,42 @@ pub(crate) fn max_forward(
     mode: &Mode<'_>,
 ) -> Result<(Tensor, Cache), NnError> {
     let shape = x.shape().to_vec();
-    let (n, sample) = shape.split_first().unwrap_or((&0, &[]));
-    let windows = layer.windows(*n, sample)?;
+    let windows = layer.batch_windows(&shape)?;
     let c = windows.c;
     let x = values(&x);
     let mut y = vec![f32::NEG_INFINITY; windows.pixels() * c];
     let train = mode.is_train();
     let mut indices = if train { vec![0; y.len()] } else { Vec::new() };
     windows.for_each_window(|pixel, spans| {
-        let Some(out) = y.get_mut(pixel * c..(pixel + 1) * c) else {
+        let range = pixel * c..(pixel + 1) * c;
+        let Some(out) = y.get_mut(range.clone()) else {
             return;
         };
+        // The winners are only kept while training.
+        let mut winners = indices.get_mut(range);
         for span in spans {
             let Some(xs) = x.get(span.input..span.input + span.len) else {
                 continue;
             };
             for (offset, x_px) in (span.input..).step_by(c).zip(xs.chunks_exact(c)) {
-                if train {
-                    let Some(winners) = indices.get_mut(pixel * c..(pixel + 1) * c) else {
-                        continue;
-                    };
-                    for (((o, winner), &v), index) in
-                        out.iter_mut().zip(winners).zip(x_px).zip(offset..)
-                    {
-                        if v > *o {
-                            *o = v;
-                            *winner = index;
+                match winners.as_deref_mut() {
+                    Some(winners) => {
+                        for (((o, winner), &v), index) in
+                            out.iter_mut().zip(winners).zip(x_px).zip(offset..)
+                        {
+                            // Selects, not a branch: which value wins is unpredictable.
+                            let better = v > *o;
+                            *o = if better { v } else { *o };
+                            *winner = if better { index } else { *winner };
                         }
                     }
-                } else {
-                    out.iter_mut().zip(x_px).for_each(|(o, &v)| *o = o.max(v));
+                    None => out.iter_mut().zip(x_px).for_each(|(o, &v)| *o = o.max(v)),
                 }
             }
         }
     });
-    let y = tensor(layer, &batch_output_shape(sample, *n, &windows, c), y)?;
-    let cache = if train {
-        Cache::Argmax { indices, shape }
-    } else {
-        Cache::None
-    };
+    let y = tensor(layer, &batch_output_shape(&shape, &windows, c), y)?;
+    let cache = mode.keep(|| Cache::Argmax { indices, shape });
     Ok((y, cache))
 }
 
@@ -88,8 +84,7 @@ pub(crate) fn avg_forward(
     mode: &Mode<'_>,
 ) -> Result<(Tensor, Cache), NnError> {
     let shape = x.shape().to_vec();
-    let (n, sample) = shape.split_first().unwrap_or((&0, &[]));
-    let windows = layer.windows(*n, sample)?;
+    let windows = layer.batch_windows(&shape)?;
     let c = windows.c;
     let x = values(&x);
     let mut y = vec![0.0; windows.pixels() * c];
@@ -110,12 +105,8 @@ pub(crate) fn avg_forward(
         let scale = 1.0 / count.max(1) as f32;
         out.iter_mut().for_each(|o| *o *= scale);
     });
-    let y = tensor(layer, &batch_output_shape(sample, *n, &windows, c), y)?;
-    let cache = if mode.is_train() {
-        Cache::Shape(shape)
-    } else {
-        Cache::None
-    };
+    let y = tensor(layer, &batch_output_shape(&shape, &windows, c), y)?;
+    let cache = mode.keep(|| Cache::Shape(shape));
     Ok((y, cache))
 }
 
@@ -125,8 +116,7 @@ pub(crate) fn avg_backward(
     x_shape: &[usize],
     dy: Tensor,
 ) -> Result<Tensor, NnError> {
-    let (n, sample) = x_shape.split_first().unwrap_or((&0, &[]));
-    let windows = layer.windows(*n, sample)?;
+    let windows = layer.batch_windows(x_shape)?;
     let c = windows.c;
     let dy = values(&dy);
     let mut dx = vec![0.0; windows.input_len()];

@@ -21,11 +21,7 @@ pub(crate) fn forward(
         return Err(layer.shape_error(&format!("a body that keeps {:?}", x.shape()), y.shape()));
     }
     y += &x;
-    let cache = if mode.is_train() {
-        Cache::Residual(caches)
-    } else {
-        Cache::None
-    };
+    let cache = mode.keep(|| Cache::Residual(caches));
     Ok((y, cache))
 }
 

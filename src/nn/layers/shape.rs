@@ -6,7 +6,7 @@
 //! backward   dx = dy viewed as x's shape
 //! ```
 
-use super::{Cache, Layer, Mode, into_values, tensor};
+use super::{Cache, Layer, Mode, into_values, per_sample, tensor};
 use crate::nn::{NnError, Tensor};
 
 /// Forward pass: the same values under the layer's output shape.
@@ -16,15 +16,11 @@ pub(crate) fn forward(
     mode: &Mode<'_>,
 ) -> Result<(Tensor, Cache), NnError> {
     let shape = x.shape().to_vec();
-    let (n, sample) = shape.split_first().unwrap_or((&0, &[]));
-    let mut out = vec![*n];
+    let (n, sample) = per_sample(&shape);
+    let mut out = vec![n];
     out.extend(layer.output_shape(sample)?);
     let y = tensor(layer, &out, into_values(x))?;
-    let cache = if mode.is_train() {
-        Cache::Shape(shape)
-    } else {
-        Cache::None
-    };
+    let cache = mode.keep(|| Cache::Shape(shape));
     Ok((y, cache))
 }
 
