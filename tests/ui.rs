@@ -239,7 +239,10 @@ fn a_layer_added_in_the_editor_changes_the_model() {
         _ => 0,
     };
     let before = layers(harness.state());
-    assert_eq!(before, 6, "dense, relu, dense, relu + the head's dense and softmax");
+    assert_eq!(
+        before, 6,
+        "dense, relu, dense, relu + the head's dense and softmax"
+    );
     harness.get_by_label("Edit layers").click();
     harness.step();
     harness.get_by_label("Add layer").click();
@@ -250,7 +253,11 @@ fn a_layer_added_in_the_editor_changes_the_model() {
         layers(app) == before + 1
     });
     let project = harness.state().view.project.clone().unwrap();
-    assert_eq!(project.settings.model.layers.len(), 5, "saved as edited layers");
+    assert_eq!(
+        project.settings.model.layers.len(),
+        5,
+        "saved as edited layers"
+    );
     harness.get_by_label("Back to the preset's layers").click();
     step_until(&mut harness, "the preset's layers again", |app| {
         layers(app) == before
