@@ -267,7 +267,7 @@ pub(crate) enum Cache {
     /// Max pooling: for every output value, the flat input index that won.
     Argmax {
         /// Winning input index per output value.
-        indices: Vec<usize>,
+        indices: Vec<u32>,
         /// Input shape, batch first.
         shape: Vec<usize>,
     },

@@ -23,35 +23,34 @@ pub(crate) fn max_forward(
 ) -> Result<(Tensor, Cache), NnError> {
     let shape = x.shape().to_vec();
     let windows = layer.batch_windows(&shape)?;
+    // Winners are stored as u32, the width of the values, so the loop below vectorises.
+    if u32::try_from(windows.input_len()).is_err() {
+        return Err(layer.shape_error("fewer than 2³² values in a batch", &shape));
+    }
     let c = windows.c;
     let x = values(&x);
     let mut y = vec![f32::NEG_INFINITY; windows.pixels() * c];
-    let train = mode.is_train();
-    let mut indices = if train { vec![0; y.len()] } else { Vec::new() };
+    let mut indices = if mode.is_train() {
+        vec![0; y.len()]
+    } else {
+        Vec::new()
+    };
     windows.for_each_window(|pixel, spans| {
         let range = pixel * c..(pixel + 1) * c;
         let Some(out) = y.get_mut(range.clone()) else {
             return;
         };
-        // The winners are only kept while training.
         let mut winners = indices.get_mut(range);
         for span in spans {
             let Some(xs) = x.get(span.input..span.input + span.len) else {
                 continue;
             };
-            for (offset, x_px) in (span.input..).step_by(c).zip(xs.chunks_exact(c)) {
-                match winners.as_deref_mut() {
-                    Some(winners) => {
-                        for (((o, winner), &v), index) in
-                            out.iter_mut().zip(winners).zip(x_px).zip(offset..)
-                        {
-                            // Selects, not a branch: which value wins is unpredictable.
-                            let better = v > *o;
-                            *o = if better { v } else { *o };
-                            *winner = if better { index } else { *winner };
-                        }
+            match winners.as_deref_mut() {
+                Some(winners) => max_with_winners(out, winners, xs, span.input as u32),
+                None => {
+                    for x_px in xs.chunks_exact(c) {
+                        out.iter_mut().zip(x_px).for_each(|(o, &v)| *o = o.max(v));
                     }
-                    None => out.iter_mut().zip(x_px).for_each(|(o, &v)| *o = o.max(v)),
                 }
             }
         }
@@ -61,16 +60,33 @@ pub(crate) fn max_forward(
     Ok((y, cache))
 }
 
+/// Folds the pixels of `xs` (a run starting at flat input index `first`) into the running
+/// maxima `out` and their input indices `winners`, channel by channel. Selects, not branches:
+/// which value wins is unpredictable.
+fn max_with_winners(out: &mut [f32], winners: &mut [u32], xs: &[f32], first: u32) {
+    let c = out.len().max(1);
+    for (pixel, x_px) in xs.chunks_exact(c).enumerate() {
+        let base = first + (pixel * c) as u32;
+        for (lane, ((o, w), &v)) in out.iter_mut().zip(winners.iter_mut()).zip(x_px).enumerate() {
+            let old = *o;
+            *o = old.max(v);
+            // All ones where `v` wins: a bit select that vectorises (an `if` does not).
+            let wins = 0u32.wrapping_sub(u32::from(v > old));
+            *w = (*w & !wins) | ((base + lane as u32) & wins);
+        }
+    }
+}
+
 /// Max pooling backward: each output's gradient goes to its winning input.
 pub(crate) fn max_backward(
     layer: &Layer,
-    indices: &[usize],
+    indices: &[u32],
     x_shape: &[usize],
     dy: Tensor,
 ) -> Result<Tensor, NnError> {
     let mut dx = vec![0.0; x_shape.iter().product()];
     for (&index, g) in indices.iter().zip(values(&dy).iter()) {
-        if let Some(d) = dx.get_mut(index) {
+        if let Some(d) = dx.get_mut(index as usize) {
             *d += g;
         }
     }
