@@ -84,6 +84,21 @@ fn main() {
     });
     report("spectral analysis, 2 s × 3 axes at 50 Hz", t);
 
+    // The explorer's largest lab case: 2,000 windows of 637 MFCC features.
+    let rows: Vec<Vec<f32>> = (0..if full { 2000u64 } else { 50 })
+        .map(|i| {
+            let mut rng = tinylab::rng::Rng::new(i);
+            let class = (i % 4) as f64;
+            (0..637)
+                .map(|j| (class * ((j % 7) as f64 - 3.0) + rng.next_gaussian()) as f32)
+                .collect()
+        })
+        .collect();
+    let t = best_of(budget, || {
+        black_box(tinylab::dsp::pca::pca_2d(&rows).unwrap());
+    });
+    report(&format!("PCA of {} rows × 637 features", rows.len()), t);
+
     // A 1,000-sample motion dataset through the feature job (no cache: a fresh folder each run).
     let samples = if full { 1000 } else { 20 };
     let tmp = std::env::temp_dir().join(format!("tinylab-dsp-bench-{}", std::process::id()));

@@ -45,6 +45,15 @@ sleep 0.5
 xdotool mousemove --window "$window" 40 120 click 1
 sleep 1.5
 import -window root "$out/3b-dataset-selected.png"
+# Train the demo (Ctrl+T on the Train panel), then read the result in Evaluate.
+xdotool key ctrl+5
+sleep 0.5
+xdotool key ctrl+t
+sleep 6
+import -window root "$out/5b-train-run.png"
+xdotool key ctrl+6
+sleep 1.5
+import -window root "$out/6b-evaluate-run.png"
 xdotool key ctrl+2 ctrl+i
 sleep 2
 import -window root "$out/9-capture-instructor.png"

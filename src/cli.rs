@@ -466,12 +466,20 @@ fn capture(
 }
 
 fn run_job(dir: PathBuf, command: Command) -> Result<()> {
-    let text = run_command(dir, command, |event| match event {
-        Event::JobFinished {
-            outcome: JobOutcome::Done(text),
-            ..
-        } => Some(Ok(text.clone())),
-        _ => None,
+    run_job_watching(dir, command, |_| {})
+}
+
+/// Runs a job to its end, showing every event to `watch` on the way, and prints its sentence.
+fn run_job_watching(dir: PathBuf, command: Command, mut watch: impl FnMut(&Event)) -> Result<()> {
+    let text = run_command(dir, command, |event| {
+        watch(event);
+        match event {
+            Event::JobFinished {
+                outcome: JobOutcome::Done(text),
+                ..
+            } => Some(Ok(text.clone())),
+            _ => None,
+        }
     })?;
     println!("{text}");
     Ok(())
@@ -548,20 +556,12 @@ fn features(dir: PathBuf, json: bool) -> Result<()> {
 }
 
 fn train(dir: PathBuf, epochs: Option<usize>, seed: Option<u64>) -> Result<()> {
-    let text = run_command(dir, Command::Train { epochs, seed }, |event| match event {
-        Event::TrainingEpoch { report, .. } => {
+    run_job_watching(dir, Command::Train { epochs, seed }, |event| {
+        if let Event::TrainingEpoch { report, .. } = event {
             progress("");
             println!("{}", format_epoch(report));
-            None
         }
-        Event::JobFinished {
-            outcome: JobOutcome::Done(text),
-            ..
-        } => Some(Ok(text.clone())),
-        _ => None,
-    })?;
-    println!("{text}");
-    Ok(())
+    })
 }
 
 /// One epoch as `tinylab train` prints it.

@@ -255,6 +255,8 @@ pub struct RunSummary {
 pub struct ModelDescription {
     /// Shape of one input (one window's features).
     pub input_shape: Vec<usize>,
+    /// Names of the input's values (empty for grids such as MFCC frames or images).
+    pub feature_names: Vec<String>,
     /// Output classes.
     pub classes: usize,
     /// Each layer with its output shape, parameters and MACs.

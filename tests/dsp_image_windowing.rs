@@ -559,26 +559,3 @@ fn pca_refuses_what_it_cannot_project() {
     assert!(wrong(&[vec![1.0, 2.0], vec![1.0]]));
     assert!(wrong(&[vec![1.0, 2.0], vec![1.0, f32::NAN]]));
 }
-
-/// The explorer's largest lab case, 2,000 windows of 637 MFCC features. Timing is printed, not
-/// asserted (run with `cargo test --release -- --ignored --nocapture`).
-#[test]
-#[ignore = "timing run for release builds"]
-fn pca_of_2000_rows_of_637_features() {
-    let rows: Vec<Vec<f32>> = (0..2000u64)
-        .map(|i| {
-            let mut rng = tinylab::rng::Rng::new(i);
-            let class = (i % 4) as f64;
-            (0..637)
-                .map(|j| (class * ((j % 7) as f64 - 3.0) + rng.next_gaussian()) as f32)
-                .collect()
-        })
-        .collect();
-    let start = std::time::Instant::now();
-    let projection = pca_2d(&rows).unwrap();
-    println!(
-        "PCA 2000 × 637: {:.1} ms, explained {:?}",
-        start.elapsed().as_secs_f64() * 1e3,
-        projection.explained_variance_ratio
-    );
-}

@@ -222,3 +222,44 @@ fn train_panel_trains_live_and_evaluate_opens_a_sample() {
     assert_eq!(harness.state().state.tab, Tab::Dataset);
     assert_eq!(harness.state().forms.focused, Some(first_sample));
 }
+
+#[test]
+fn a_layer_added_in_the_editor_changes_the_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut harness = harness(Startup::Demo(tmp.path().join("demo")));
+    step_until(&mut harness, "the demo project", |app| {
+        app.view.samples.len() == 16
+    });
+    harness.get_by_label("Train").click();
+    step_until(&mut harness, "the model's layers", |app| {
+        matches!(app.view.model, Some(Ok(_)))
+    });
+    let layers = |app: &TinyLabApp| match &app.view.model {
+        Some(Ok(model)) => model.layers.len(),
+        _ => 0,
+    };
+    let before = layers(harness.state());
+    assert_eq!(
+        before, 6,
+        "dense, relu, dense, relu + the head's dense and softmax"
+    );
+    harness.get_by_label("Edit layers").click();
+    harness.step();
+    harness.get_by_label("Add layer").click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("dropout").click();
+    step_until(&mut harness, "the model with a dropout layer", |app| {
+        layers(app) == before + 1
+    });
+    let project = harness.state().view.project.clone().unwrap();
+    assert_eq!(
+        project.settings.model.layers.len(),
+        5,
+        "saved as edited layers"
+    );
+    harness.get_by_label("Back to the preset's layers").click();
+    step_until(&mut harness, "the preset's layers again", |app| {
+        layers(app) == before
+    });
+}

@@ -13,7 +13,7 @@ use super::jobs::{JobContext, JobError, failed};
 use crate::models::ModelSettings;
 use crate::nn::Model;
 use crate::nn::anomaly::KMeans;
-use crate::nn::train::{self, Dataset, EpochReport, StopReason};
+use crate::nn::train::{self, BatchProgress, Dataset, EpochReport, StopReason};
 use crate::project::runs::{
     self, DataSet, RUN_FORMAT_VERSION, RunRecord, StoredRun, WindowPrediction,
 };
@@ -23,6 +23,8 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+/// Least time between two progress messages within an epoch.
+const PROGRESS_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 /// Windows predicted per forward pass.
 const PREDICT_BATCH: usize = 256;
 
@@ -84,9 +86,28 @@ pub fn train_run(plan: TrainPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutp
     let epochs = settings.training.epochs.max(1);
     ctx.progress(0.0, format!("training {run_id}: epoch 1 of {epochs}"));
     let started = Instant::now();
-    let mut history: Vec<EpochReport> = Vec::new();
-    let outcome = train::train(model, &data, &settings.training, |report| {
-        history.push(report.clone());
+    let mut last_progress = Instant::now();
+    let on_batch = |batch: &BatchProgress| {
+        // Long epochs (MobileNet) report within the epoch, a few times a second at most.
+        if last_progress.elapsed() > PROGRESS_INTERVAL {
+            last_progress = Instant::now();
+            let done =
+                (batch.epoch - 1) as f32 + batch.batches_done as f32 / batch.batches.max(1) as f32;
+            ctx.progress(
+                done / epochs as f32,
+                format!(
+                    "training {run_id}: epoch {} of {epochs}, batch {} of {}",
+                    batch.epoch, batch.batches_done, batch.batches
+                ),
+            );
+        }
+        if ctx.is_cancelled() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let on_epoch = |report: &EpochReport| {
         ctx.partial(JobOutput::Epoch(EpochUpdate {
             run: run_id.clone(),
             report: report.clone(),
@@ -103,8 +124,9 @@ pub fn train_run(plan: TrainPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutp
         } else {
             ControlFlow::Continue(())
         }
-    })
-    .map_err(failed)?;
+    };
+    let outcome = train::train_with_progress(model, &data, &settings.training, on_epoch, on_batch)
+        .map_err(failed)?;
     let train_seconds = started.elapsed().as_secs_f64();
     if outcome.history.is_empty() {
         return Err(JobError::Cancelled);

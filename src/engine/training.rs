@@ -16,9 +16,20 @@ use std::sync::Arc;
 impl EngineLoop {
     /// Saves new model settings; re-evaluates the shown run if a threshold moved.
     pub(super) fn set_model(&mut self, settings: ModelSettings) {
+        let Some(project) = &self.project else {
+            return self.notice(Level::Error, "no project is open");
+        };
+        let old = &project.settings().model;
+        let layers_changed = old.preset != settings.preset || old.layers != settings.layers;
+        let thresholds_changed = old.confidence_threshold != settings.confidence_threshold
+            || old.anomaly.threshold != settings.anomaly.threshold;
         self.update_settings(|file| file.model = settings);
-        self.emit_evaluation();
-        self.describe_model();
+        if thresholds_changed {
+            self.emit_evaluation();
+        }
+        if layers_changed {
+            self.describe_model();
+        }
     }
 
     /// Starts a training job with the project's settings (epochs and seed overridable).
@@ -169,11 +180,11 @@ impl EngineLoop {
     pub(super) fn describe_model(&self) {
         let Some(project) = &self.project else { return };
         let settings = project.settings();
-        let shape = match &self.features {
+        let input = match &self.features {
             Some(set) if set.dsp == settings.dsp && set.window == settings.impulse => {
-                Ok(set.shape.clone())
+                Ok((set.shape.clone(), set.names.clone()))
             }
-            _ => self.first_window_shape(),
+            _ => self.first_window_input(),
         };
         let classes = self
             .run
@@ -187,12 +198,13 @@ impl EngineLoop {
                 labels.len()
             })
             .max(2);
-        let result = shape.and_then(|input_shape| {
+        let result = input.and_then(|(input_shape, feature_names)| {
             let body = settings.model.body().map_err(|e| e.to_string())?;
             let model =
                 Model::classifier(&input_shape, &body, classes, 0).map_err(|e| e.to_string())?;
             Ok(Arc::new(ModelDescription {
                 input_shape,
+                feature_names,
                 classes,
                 layers: model.summary().map_err(|e| e.to_string())?,
             }))
@@ -200,7 +212,8 @@ impl EngineLoop {
         self.emit(Event::ModelDescribed(result));
     }
 
-    fn first_window_shape(&self) -> Result<Vec<usize>, String> {
+    /// Shape and names of the features of the first sample's first window.
+    fn first_window_input(&self) -> Result<(Vec<usize>, Vec<String>), String> {
         let Some(project) = &self.project else {
             return Err("no project is open".into());
         };
@@ -209,7 +222,8 @@ impl EngineLoop {
             .first()
             .ok_or("record or import a sample to see the model's shapes")?;
         let (_, _, steps) = self.window_steps(first.id, 0)?;
-        Ok(steps.features().shape.clone())
+        let features = steps.features();
+        Ok((features.shape.clone(), features.names.clone()))
     }
 }
 

@@ -184,7 +184,13 @@ fn confusion_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, evaluation: &RunEvaluat
                         .inner_margin(egui::Margin::symmetric(8, 4))
                         .show(ui, |ui| {
                             ui.set_min_width(48.0);
-                            ui.label(text);
+                            // Strong cells get white text so it stays readable on the colour.
+                            let text = egui::RichText::new(text);
+                            ui.label(if share > 0.5 {
+                                text.color(egui::Color32::WHITE).strong()
+                            } else {
+                                text
+                            });
                         });
                 }
                 ui.end_row();

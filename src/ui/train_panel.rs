@@ -7,7 +7,9 @@ use super::app::TinyLabApp;
 use super::settings_form::settings_grid_ui;
 use crate::models::{self, ModelSettings};
 use crate::nn::Layer;
-use crate::nn::train::{EpochReport, TrainConfig};
+use crate::nn::augment::Augmentation;
+use crate::nn::optim::Optimizer;
+use crate::nn::train::{EarlyStopping, EpochReport};
 use crate::protocol::{Command, JobId, Level, percent};
 use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints};
 
@@ -50,7 +52,7 @@ pub fn train_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
                 ui.separator();
                 preset_ui(app, ui, &settings);
                 ui.separator();
-                training_ui(app, ui, &settings);
+                training_ui(app, ui, &settings, project.settings.dsp.name());
                 ui.separator();
                 anomaly_ui(app, ui, &settings);
             });
@@ -143,18 +145,139 @@ fn preset_title(id: &str) -> String {
     models::preset(id).map_or_else(|_| id.to_owned(), |p| p.name)
 }
 
-fn training_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, settings: &ModelSettings) {
+fn training_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, settings: &ModelSettings, block: &str) {
     ui.heading("Training");
-    let edited = settings_grid_ui::<TrainConfig>(ui, "train_config", &settings.training, &[]);
-    match edited {
-        Some(Ok(training)) => {
-            let mut changed = settings.clone();
-            changed.training = training;
-            set_model(app, changed);
-        }
-        Some(Err(e)) => app.view.notify(Level::Error, e),
-        None => {}
+    let mut config = settings.training.clone();
+    egui::Grid::new("train_config")
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            labelled(ui, "Epochs", |ui| {
+                ui.add(egui::DragValue::new(&mut config.epochs).range(1..=10_000))
+            });
+            labelled(ui, "Learning rate", |ui| {
+                ui.add(
+                    egui::DragValue::new(&mut config.learning_rate)
+                        .range(0.000_001..=1.0)
+                        .speed(0.0001)
+                        .max_decimals(6),
+                )
+            });
+            labelled(ui, "Batch size", |ui| {
+                ui.add(egui::DragValue::new(&mut config.batch_size).range(1..=4096))
+            });
+            labelled(ui, "Validation share", |ui| {
+                ui.add(egui::Slider::new(&mut config.validation_share, 0.0..=0.5).step_by(0.05))
+            });
+            labelled(ui, "Optimizer", |ui| {
+                let adam = matches!(config.optimizer, Optimizer::Adam { .. });
+                let mut choice = adam;
+                let response = egui::ComboBox::from_id_salt("optimizer")
+                    .selected_text(if adam { "Adam" } else { "SGD with momentum" })
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut choice, true, "Adam");
+                        ui.selectable_value(&mut choice, false, "SGD with momentum");
+                    })
+                    .response;
+                if choice != adam {
+                    config.optimizer = if choice {
+                        Optimizer::default()
+                    } else {
+                        Optimizer::Sgd {
+                            momentum: 0.9,
+                            nesterov: false,
+                        }
+                    };
+                }
+                response
+            });
+            labelled(ui, "Early stopping", |ui| {
+                let mut on = config.early_stopping.is_some();
+                let response = ui.checkbox(&mut on, "on validation loss");
+                if on != config.early_stopping.is_some() {
+                    config.early_stopping = on.then(EarlyStopping::default);
+                }
+                response
+            });
+            if let Some(early) = &mut config.early_stopping {
+                labelled(ui, "Patience (epochs)", |ui| {
+                    ui.add(egui::DragValue::new(&mut early.patience).range(1..=1000))
+                });
+            }
+            labelled(ui, "Balance classes", |ui| {
+                ui.checkbox(&mut config.class_weights, "weight rare classes up")
+            });
+            labelled(ui, "Seed", |ui| {
+                ui.add(egui::DragValue::new(&mut config.seed))
+            });
+        });
+    let relevant: &[&str] = match block {
+        "mfcc" | "mfe" | "spectrogram" => AUDIO_AUGMENTATIONS,
+        "image" => IMAGE_AUGMENTATIONS,
+        _ => &["noise_std"],
+    };
+    let fields = serde_json::to_value(Augmentation::default()).unwrap_or_default();
+    let hidden: Vec<&str> = fields
+        .as_object()
+        .into_iter()
+        .flat_map(|o| o.keys())
+        .map(String::as_str)
+        .filter(|name| !relevant.contains(name))
+        .collect();
+    egui::CollapsingHeader::new("Augmentation")
+        .id_salt("augmentation")
+        .show(ui, |ui| {
+            match settings_grid_ui::<Augmentation>(
+                ui,
+                "augmentation_grid",
+                &config.augmentation,
+                &hidden,
+            ) {
+                Some(Ok(augmentation)) => config.augmentation = augmentation,
+                Some(Err(e)) => app.view.notify(Level::Error, e),
+                None => {}
+            }
+        });
+    egui::CollapsingHeader::new("Advanced")
+        .id_salt("advanced_training")
+        .show(ui, |ui| {
+            match settings_grid_ui::<Optimizer>(ui, "optimizer_grid", &config.optimizer, &["type"]) {
+                Some(Ok(optimizer)) => config.optimizer = optimizer,
+                Some(Err(e)) => app.view.notify(Level::Error, e),
+                None => {}
+            }
+            egui::Grid::new("shards").num_columns(2).show(ui, |ui| {
+                labelled(ui, "Batch shards", |ui| {
+                    ui.add(egui::DragValue::new(&mut config.shards).range(1..=16))
+                        .on_hover_text("Each batch is split in this many parts computed in parallel; fixed so results do not depend on the machine")
+                });
+            });
+        });
+    if config != settings.training {
+        let mut changed = settings.clone();
+        changed.training = config;
+        set_model(app, changed);
     }
+}
+
+/// The augmentations that make sense for audio features (`[frames, coefficients]`).
+const AUDIO_AUGMENTATIONS: &[&str] = &[
+    "noise_std",
+    "time_shift_max",
+    "time_masks",
+    "time_mask_width",
+    "freq_masks",
+    "freq_mask_width",
+];
+
+/// The augmentations that make sense for images (`[H, W, C]`).
+const IMAGE_AUGMENTATIONS: &[&str] = &["noise_std", "flip_horizontal", "crop_share", "brightness"];
+
+/// A grid row: a label and the widget `add` draws, named by the label for screen readers.
+fn labelled(ui: &mut egui::Ui, text: &str, add: impl FnOnce(&mut egui::Ui) -> egui::Response) {
+    let label = ui.label(text);
+    add(ui).labelled_by(label.id);
+    ui.end_row();
 }
 
 fn anomaly_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, settings: &ModelSettings) {
@@ -167,12 +290,10 @@ fn anomaly_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, settings: &ModelSettings)
             ui.add(egui::DragValue::new(&mut changed.clusters).range(1..=256))
                 .labelled_by(label.id);
         });
-        let names = app
-            .view
-            .features
-            .as_ref()
-            .map(|f| f.names.clone())
-            .unwrap_or_default();
+        let names = match &app.view.model {
+            Some(Ok(model)) => model.feature_names.clone(),
+            _ => Vec::new(),
+        };
         let chosen = changed.feature_indices(&names);
         ui.label(format!(
             "Features: {} of {}{}",
@@ -188,7 +309,7 @@ fn anomaly_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, settings: &ModelSettings)
             .id_salt("anomaly_features")
             .show(ui, |ui| {
                 if names.is_empty() {
-                    ui.weak("Generate features in the Features panel to choose among them.");
+                    ui.weak("Record or import a sample to choose among its features.");
                 }
                 egui::ScrollArea::vertical()
                     .max_height(220.0)
@@ -353,7 +474,9 @@ fn curves_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
             (None, Some(run)) => (run.id.clone(), run.history.clone()),
             (None, None) => {
                 ui.heading("Training curves");
-                ui.label("Press Train: loss and accuracy appear here epoch by epoch.");
+                ui.label(
+                    "Press Start training (Ctrl+T): loss and accuracy appear here epoch by epoch.",
+                );
                 return;
             }
         };
