@@ -17,6 +17,7 @@ pub mod pca;
 pub mod raw;
 pub mod spectral;
 pub mod spectrogram;
+pub mod split;
 pub mod speech;
 pub mod wavelet;
 pub mod windowing;
