@@ -12,6 +12,7 @@ mod device;
 pub mod evaluation;
 pub mod features_job;
 pub mod jobs;
+pub mod live;
 pub mod train_job;
 mod training;
 mod undo;
