@@ -652,7 +652,12 @@ fn eval(dir: PathBuf, json: bool) -> Result<()> {
 }
 
 /// Classifies `file` window by window with a run of the project in `dir`.
-fn classify(dir: &std::path::Path, file: &std::path::Path, run: Option<&str>, json: bool) -> Result<()> {
+fn classify(
+    dir: &std::path::Path,
+    file: &std::path::Path,
+    run: Option<&str>,
+    json: bool,
+) -> Result<()> {
     use crate::engine::live::{self, LiveClassifier, StreamShape};
     let project = Project::open(dir)?;
     let stored = crate::project::runs::load(dir, run)?;
@@ -670,7 +675,8 @@ fn classify(dir: &std::path::Path, file: &std::path::Path, run: Option<&str>, js
     let mut classifier = LiveClassifier::new(&stored, shape, settings.sensor.rate_hz, threshold)
         .with_context(|| format!("{} cannot be classified", file.display()))?;
     // A file shorter than one window is zero-padded, as the impulse's zero padding does.
-    let window = crate::dsp::windowing::readings_in(stored.record.impulse.window_ms, series.rate_hz);
+    let window =
+        crate::dsp::windowing::readings_in(stored.record.impulse.window_ms, series.rate_hz);
     let axes = series.axes.len();
     if series.readings() < window {
         series.values.resize(window * axes, 0.0);

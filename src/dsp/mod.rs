@@ -17,8 +17,8 @@ pub mod pca;
 pub mod raw;
 pub mod spectral;
 pub mod spectrogram;
-pub mod split;
 pub mod speech;
+pub mod split;
 pub mod wavelet;
 pub mod windowing;
 

@@ -145,7 +145,9 @@ mod tests {
     fn recording(seconds: f64, centres_s: &[f64], noise: f32, seed: u64) -> Vec<f32> {
         let mut rng = Rng::new(seed);
         let n = (seconds * RATE) as usize;
-        let mut x: Vec<f32> = (0..n).map(|_| noise * (rng.next_f64() as f32 - 0.5)).collect();
+        let mut x: Vec<f32> = (0..n)
+            .map(|_| noise * (rng.next_f64() as f32 - 0.5))
+            .collect();
         for &c in centres_s {
             let start = ((c - 0.15) * RATE) as usize;
             for i in 0..(0.3 * RATE) as usize {

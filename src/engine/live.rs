@@ -168,7 +168,8 @@ impl LiveClassifier {
         // One silent window checks shapes now rather than on the first real window.
         let probe = vec![0.0; window_readings * classifier.stream.axes.len()];
         let features = classifier.features(&probe)?;
-        if features.shape.iter().product::<usize>() != record.input_shape.iter().product::<usize>() {
+        if features.shape.iter().product::<usize>() != record.input_shape.iter().product::<usize>()
+        {
             return Err(LiveError::Shape(format!(
                 "the stream ({} axes at {} Hz) gives features of shape {:?} but {} expects {:?}",
                 classifier.stream.axes.len(),
