@@ -12,6 +12,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use tinylab::dsp::split::{SplitSettings, split_words};
+use tinylab::engine::Engine;
+use tinylab::protocol::{Command as EngineCommand, Event, Level};
 use tinylab::rng::Rng;
 
 const RATE: u32 = 16_000;
@@ -291,6 +293,7 @@ fn keyword_spotting_end_to_end() {
     let expected = (recording.len() - RATE as usize) / (RATE as usize / 2) + 1;
     assert_eq!(windows.len(), expected);
 
+    engine_live_and_split(&project, &long, &result);
     tflm_clips(&project);
     println!("whole test: {:.1} s", started.elapsed().as_secs_f64());
 }
@@ -330,4 +333,143 @@ fn tflm_clips(project: &Path) {
             probabilities.join(", ")
         );
     }
+}
+
+/// Waits for an event `pick` accepts, failing on an error notice or after `seconds`.
+fn wait<T>(engine: &Engine, seconds: u64, mut pick: impl FnMut(Event) -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let event = engine
+            .recv_timeout(left)
+            .expect("timed out waiting for the engine");
+        if let Event::Notice {
+            level: Level::Error,
+            text,
+        } = &event
+        {
+            panic!("engine error: {text}");
+        }
+        if let Some(found) = pick(event) {
+            return found;
+        }
+    }
+}
+
+/// The long recording played as a stream through the engine, classified live, gives the same
+/// windows as `tinylab classify`; then the recording, imported, is split into its four words
+/// through the engine, and one undo takes the split back.
+fn engine_live_and_split(project: &Path, long: &Path, classified: &serde_json::Value) {
+    let engine = Engine::start(|| {}).unwrap();
+    engine
+        .send(EngineCommand::OpenProject {
+            dir: project.to_owned(),
+        })
+        .unwrap();
+    let samples = wait(&engine, 30, |e| match e {
+        Event::DatasetChanged { samples, .. } => Some(samples.len()),
+        _ => None,
+    });
+    wait(&engine, 30, |e| {
+        matches!(e, Event::RunLoaded(_)).then_some(())
+    });
+    engine.send(EngineCommand::StartLive).unwrap();
+    engine
+        .send(EngineCommand::StreamFile {
+            path: long.to_owned(),
+        })
+        .unwrap();
+    let mut windows = Vec::new();
+    let mut labels = Vec::new();
+    wait(&engine, 60, |e| match e {
+        Event::LiveStarted { labels: l, .. } => {
+            labels = l;
+            None
+        }
+        Event::LiveWindow(w) => {
+            windows.push(w);
+            None
+        }
+        Event::DeviceClosed { .. } => Some(()),
+        _ => None,
+    });
+    let expected = classified["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), expected.len());
+    for (live, file) in windows.iter().zip(expected) {
+        let from_file: Vec<f32> = file["probabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_f64().unwrap() as f32)
+            .collect();
+        assert_eq!(live.probabilities, from_file);
+        assert!(live.dsp_ms > 0.0 && live.nn_ms > 0.0);
+    }
+    let yes = labels.iter().position(|l| l == "yes").unwrap();
+    assert!(windows.iter().any(|w| w.detected.map(|d| d.0) == Some(yes)));
+
+    // Splitting through the engine: import the recording, propose, apply, undo.
+    ok(&[
+        "import",
+        project.to_str().unwrap(),
+        long.to_str().unwrap(),
+        "--label",
+        "sentence",
+        "--split",
+        "train",
+    ]);
+    engine
+        .send(EngineCommand::OpenProject {
+            dir: project.to_owned(),
+        })
+        .unwrap();
+    let sample = wait(&engine, 30, |e| match e {
+        Event::DatasetChanged { samples: s, .. } => s.last().map(|m| m.id),
+        _ => None,
+    });
+    engine
+        .send(EngineCommand::ProposeSplit {
+            sample,
+            settings: SplitSettings::default(),
+        })
+        .unwrap();
+    let clips = wait(&engine, 30, |e| match e {
+        Event::SplitProposed { clips, .. } => Some(clips),
+        _ => None,
+    });
+    assert_eq!(clips.len(), 4, "{clips:?}");
+    engine
+        .send(EngineCommand::ApplySplit {
+            sample,
+            clips: clips.iter().map(|c| c.clip.clone()).collect(),
+            label: "word".into(),
+            keep_original: false,
+        })
+        .unwrap();
+    let after = wait(&engine, 30, |e| match e {
+        Event::DatasetChanged { samples, undo } => Some((samples, undo)),
+        _ => None,
+    });
+    assert_eq!(
+        after.0.len(),
+        samples + 4,
+        "the recording went, four clips came"
+    );
+    assert!(after.0.iter().all(|m| m.id != sample));
+    assert_eq!(
+        after
+            .0
+            .iter()
+            .filter(|m| m.label == "word" && m.readings == RATE as usize)
+            .count(),
+        4
+    );
+    assert_eq!(after.1.as_deref(), Some("split into 4 samples"));
+    engine.send(EngineCommand::Undo).unwrap();
+    let undone = wait(&engine, 30, |e| match e {
+        Event::DatasetChanged { samples, .. } => Some(samples),
+        _ => None,
+    });
+    assert_eq!(undone.len(), samples + 1);
+    assert!(undone.iter().any(|m| m.id == sample));
 }
