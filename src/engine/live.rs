@@ -314,8 +314,8 @@ pub fn detections(windows: &[LiveWindow]) -> Vec<Detection> {
     let mut out: Vec<Detection> = Vec::new();
     let mut previous: Option<usize> = None;
     for window in windows {
-        match window.detected {
-            Some((label, p)) => match out.last_mut() {
+        if let Some((label, p)) = window.detected {
+            match out.last_mut() {
                 Some(last) if previous == Some(label) => {
                     last.end_s = window.end_s;
                     last.peak = last.peak.max(p);
@@ -326,8 +326,7 @@ pub fn detections(windows: &[LiveWindow]) -> Vec<Detection> {
                     end_s: window.end_s,
                     peak: p,
                 }),
-            },
-            None => {}
+            }
         }
         previous = window.detected.map(|(label, _)| label);
     }

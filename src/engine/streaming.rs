@@ -184,11 +184,11 @@ impl EngineLoop {
         }
     }
 
-    /// Stops live classification.
+    /// Stops live classification (confirmed with `Event::LiveStopped` even when none ran, so
+    /// the UI's Stop button always gets an answer).
     pub(super) fn stop_live(&mut self, reason: Option<String>) {
-        if self.live_session.take().is_some() {
-            self.emit(Event::LiveStopped { reason });
-        }
+        self.live_session = None;
+        self.emit(Event::LiveStopped { reason });
     }
 
     /// Feeds one reading to the live classifier, building it on the first reading.

@@ -34,6 +34,8 @@ pub struct LiveView {
     pub running: Option<LiveRun>,
     /// The last windows, oldest first.
     pub windows: VecDeque<Arc<LiveWindow>>,
+    /// Times live classification stopped (the form's Start/Stop follows it).
+    pub stops: u64,
 }
 
 impl LiveView {
@@ -54,6 +56,7 @@ impl LiveView {
     /// Live classification stopped.
     pub fn stopped(&mut self) {
         self.running = None;
+        self.stops += 1;
     }
 }
 
@@ -64,6 +67,8 @@ pub struct LiveForm {
     pub stream_path: String,
     /// Start was pressed and Stop not yet.
     pub requested: bool,
+    /// `LiveView::stops` when Start was pressed.
+    pub stops_seen: u64,
 }
 
 /// Draws the live classification section.
@@ -94,7 +99,7 @@ pub fn live_classification_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         }
         if app.forms.live.requested {
             if ui.button("Stop live classification").clicked() {
-                app.forms.live.requested = false;
+                // The button turns back into Start when the engine confirms (LiveStopped).
                 app.send(Command::StopLive);
             }
         } else if ui
@@ -103,11 +108,14 @@ pub fn live_classification_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
             .clicked()
         {
             app.forms.live.requested = true;
+            app.forms.live.stops_seen = app.view.live_classification.stops;
             app.send(Command::StartLive);
         }
     });
-    if app.view.live_classification.running.is_none() {
-        app.forms.live.requested &= app.view.device.name.is_some();
+    if app.view.live_classification.stops != app.forms.live.stops_seen {
+        // The engine stopped it (or confirmed a Stop).
+        app.forms.live.requested = false;
+        app.forms.live.stops_seen = app.view.live_classification.stops;
     }
     let Some(run) = app.view.live_classification.running.clone() else {
         if app.forms.live.requested {
