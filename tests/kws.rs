@@ -10,10 +10,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // tests fail by panicking
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+mod common;
+
+use common::{expect, ok};
 use tinylab::dsp::split::{SplitSettings, split_words};
 use tinylab::engine::Engine;
-use tinylab::protocol::{Command as EngineCommand, Event, Level};
+use tinylab::protocol::{Command as EngineCommand, Event};
 use tinylab::rng::Rng;
 
 const RATE: u32 = 16_000;
@@ -31,23 +34,6 @@ const VOICES: [&str; 8] = [
 const UNKNOWN_WORDS: [&str; 12] = [
     "left", "right", "stop", "go", "house", "seven", "bird", "cat", "happy", "down", "tree", "wow",
 ];
-
-fn tinylab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tinylab"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = tinylab(args);
-    assert!(
-        out.status.success(),
-        "tinylab {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// `word` spoken by espeak-ng at 16 kHz (sox resamples espeak's 22.05 kHz), leading and trailing
 /// silence trimmed, as floats in int16 units.
@@ -335,27 +321,6 @@ fn tflm_clips(project: &Path) {
     }
 }
 
-/// Waits for an event `pick` accepts, failing on an error notice or after `seconds`.
-fn wait<T>(engine: &Engine, seconds: u64, mut pick: impl FnMut(Event) -> Option<T>) -> T {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
-    loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        let event = engine
-            .recv_timeout(left)
-            .expect("timed out waiting for the engine");
-        if let Event::Notice {
-            level: Level::Error,
-            text,
-        } = &event
-        {
-            panic!("engine error: {text}");
-        }
-        if let Some(found) = pick(event) {
-            return found;
-        }
-    }
-}
-
 /// The long recording played as a stream through the engine, classified live, gives the same
 /// windows as `tinylab classify`; then the recording, imported, is split into its four words
 /// through the engine, and one undo takes the split back.
@@ -366,11 +331,11 @@ fn engine_live_and_split(project: &Path, long: &Path, classified: &serde_json::V
             dir: project.to_owned(),
         })
         .unwrap();
-    let samples = wait(&engine, 30, |e| match e {
+    let samples = expect(&engine, "the engine", |e| match e {
         Event::DatasetChanged { samples, .. } => Some(samples.len()),
         _ => None,
     });
-    wait(&engine, 30, |e| {
+    expect(&engine, "the engine", |e| {
         matches!(e, Event::RunLoaded(_)).then_some(())
     });
     engine.send(EngineCommand::StartLive).unwrap();
@@ -381,7 +346,7 @@ fn engine_live_and_split(project: &Path, long: &Path, classified: &serde_json::V
         .unwrap();
     let mut windows = Vec::new();
     let mut labels = Vec::new();
-    wait(&engine, 60, |e| match e {
+    expect(&engine, "the engine", |e| match e {
         Event::LiveStarted { labels: l, .. } => {
             labels = l;
             None
@@ -423,7 +388,7 @@ fn engine_live_and_split(project: &Path, long: &Path, classified: &serde_json::V
             dir: project.to_owned(),
         })
         .unwrap();
-    let sample = wait(&engine, 30, |e| match e {
+    let sample = expect(&engine, "the engine", |e| match e {
         Event::DatasetChanged { samples: s, .. } => s.last().map(|m| m.id),
         _ => None,
     });
@@ -433,7 +398,7 @@ fn engine_live_and_split(project: &Path, long: &Path, classified: &serde_json::V
             settings: SplitSettings::default(),
         })
         .unwrap();
-    let clips = wait(&engine, 30, |e| match e {
+    let clips = expect(&engine, "the engine", |e| match e {
         Event::SplitProposed { clips, .. } => Some(clips),
         _ => None,
     });
@@ -446,7 +411,7 @@ fn engine_live_and_split(project: &Path, long: &Path, classified: &serde_json::V
             keep_original: false,
         })
         .unwrap();
-    let after = wait(&engine, 30, |e| match e {
+    let after = expect(&engine, "the engine", |e| match e {
         Event::DatasetChanged { samples, undo } => Some((samples, undo)),
         _ => None,
     });
@@ -466,7 +431,7 @@ fn engine_live_and_split(project: &Path, long: &Path, classified: &serde_json::V
     );
     assert_eq!(after.1.as_deref(), Some("split into 4 samples"));
     engine.send(EngineCommand::Undo).unwrap();
-    let undone = wait(&engine, 30, |e| match e {
+    let undone = expect(&engine, "the engine", |e| match e {
         Event::DatasetChanged { samples, .. } => Some(samples),
         _ => None,
     });

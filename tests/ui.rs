@@ -1,6 +1,7 @@
 //! The window, driven through egui_kittest (AccessKit queries, no GPU): every panel opens by its
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // tests fail by panicking
-//! label, and on Capture and Dataset a real flow runs against the engine and the virtual board.
+//! label, and on Capture and Dataset a real flow runs against the engine and the virtual board;
+//! on Evaluate, live classification of a file played as a stream.
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -262,4 +263,79 @@ fn a_layer_added_in_the_editor_changes_the_model() {
     step_until(&mut harness, "the preset's layers again", |app| {
         layers(app) == before
     });
+}
+
+/// The Evaluate panel's live classification section: the motion demo trained from the command
+/// line, one of its recordings played as a stream from the section's "Stream file" field, a bar
+/// per class, the detected label, the latencies and the anomaly score shown, then Stop.
+#[test]
+fn live_classification_of_a_streamed_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let d = dir.to_str().unwrap();
+    for args in [vec!["new", d, "--demo"], vec!["train", d, "--epochs", "10"]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tinylab"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut harness = harness(Startup::Project(dir.clone()));
+    step_until(&mut harness, "the run", |app| app.view.evaluation.is_some());
+    harness.get_by_label("Evaluate").click();
+    harness.step();
+    assert_eq!(harness.state().state.tab, Tab::Evaluate);
+    // A 10 s "lift" recording of the demo (samples 5-8 are lift), played as a stream.
+    let lift = harness
+        .state()
+        .view
+        .samples
+        .iter()
+        .find(|s| s.label == "lift")
+        .unwrap()
+        .file
+        .clone();
+    let file = dir.join("samples").join(lift);
+    harness.get_by_label("file").focus();
+    harness.step();
+    harness
+        .get_by_label("file")
+        .type_text(file.to_str().unwrap());
+    harness.step();
+    assert_eq!(
+        harness.state().forms.live.stream_path,
+        file.to_str().unwrap()
+    );
+    harness.get_by_label("Start live classification").click();
+    harness.step();
+    harness.get_by_label("Stream file").click();
+    step_until(&mut harness, "three live windows", |app| {
+        app.view.live_classification.windows.len() >= 3
+    });
+    // The labels of the bars also appear in the confusion matrix below.
+    for text in [
+        "Detected: lift",
+        "DSP ",
+        "anomaly score",
+        "terrestrial",
+        "idle",
+    ] {
+        assert!(
+            harness.query_all_by_label_contains(text).next().is_some(),
+            "the live section should show {text:?}"
+        );
+    }
+    harness.get_by_label("Stop live classification").click();
+    step_until(&mut harness, "the stop", |app| {
+        app.view.live_classification.running.is_none()
+    });
+    assert!(
+        harness
+            .query_by_label("Start live classification")
+            .is_some()
+    );
 }
