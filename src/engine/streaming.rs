@@ -122,7 +122,7 @@ impl EngineLoop {
             Ok(stream) => {
                 self.emit(Event::DeviceConnected {
                     name: stream.name.clone(),
-                    is_virtual: true,
+                    is_virtual: false,
                 });
                 self.live_width = stream.format.axes.len();
                 self.emit(Event::FormatDetected(stream.format.clone()));
@@ -184,6 +184,24 @@ impl EngineLoop {
         }
     }
 
+    /// Uses the project's confidence threshold from the next window on (after `SetModel`).
+    pub(super) fn refresh_live_threshold(&mut self) {
+        let Some(threshold) = self
+            .project
+            .as_ref()
+            .map(|p| p.settings().model.confidence_threshold)
+        else {
+            return;
+        };
+        if let Some(classifier) = self
+            .live_session
+            .as_mut()
+            .and_then(|s| s.classifier.as_mut())
+        {
+            classifier.set_threshold(threshold);
+        }
+    }
+
     /// Stops live classification (confirmed with `Event::LiveStopped` even when none ran, so
     /// the UI's Stop button always gets an answer).
     pub(super) fn stop_live(&mut self, reason: Option<String>) {
@@ -191,8 +209,9 @@ impl EngineLoop {
         self.emit(Event::LiveStopped { reason });
     }
 
-    /// Feeds one reading to the live classifier, building it on the first reading.
-    pub(super) fn feed_live(&mut self, reading: &[f32]) {
+    /// Feeds interleaved readings (one or a chunk, e.g. from the microphone) to the live
+    /// classifier, building it on the first reading.
+    pub(super) fn feed_live(&mut self, readings: &[f32]) {
         let Some(session) = &mut self.live_session else {
             return;
         };
@@ -235,7 +254,7 @@ impl EngineLoop {
         else {
             return;
         };
-        match classifier.push(reading) {
+        match classifier.push(readings) {
             Ok(windows) => {
                 for window in windows {
                     let _ = self.events.try_send(Event::LiveWindow(Arc::new(window)));
