@@ -339,3 +339,69 @@ fn live_classification_of_a_streamed_file() {
             .is_some()
     );
 }
+
+/// The split review window: a 6 s recording of three tone bursts (words) over noise in a KWS
+/// project, "Split into words" in the Dataset panel, three clips proposed, one rejected, the other
+/// two added as samples labelled "yes" with the original kept; undo takes them back.
+#[test]
+fn split_review_cuts_a_recording_into_word_clips() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("kws");
+    let mut project =
+        tinylab::project::Project::create(&dir, &tinylab::labs::lab("kws").unwrap()).unwrap();
+    let rate = 16_000.0;
+    let mut rng = tinylab::rng::Rng::new(3);
+    let mut values: Vec<f32> = (0..96_000)
+        .map(|_| 100.0 * (rng.next_f64() as f32 - 0.5))
+        .collect();
+    for centre_s in [1.0, 3.0, 5.0] {
+        let start = ((centre_s - 0.2) * rate) as usize;
+        for i in 0..6400 {
+            values[start + i] += 6000.0 * (i as f32 * 0.17).sin();
+        }
+    }
+    let series = tinylab::project::sample::Series {
+        axes: vec!["audio".into()],
+        rate_hz: rate,
+        values,
+    };
+    let meta = project
+        .add_series(
+            &series,
+            "yes",
+            tinylab::project::sample::Split::Train,
+            "test",
+        )
+        .unwrap();
+    drop(project);
+    let mut harness = harness(Startup::Project(dir));
+    step_until(&mut harness, "the project", |app| {
+        app.view.samples.len() == 1
+    });
+    harness.get_by_label("Dataset").click();
+    harness.step();
+    harness.get_by_label(&meta.id.to_string()).click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("Split into words").click();
+    step_until(&mut harness, "the proposed clips", |app| {
+        app.view.split.is_some()
+    });
+    assert!(harness.query_by_label_contains("3 word(s) found").is_some());
+    harness
+        .get_by_label_contains("clip 2 at 2.50-3.50 s")
+        .click();
+    harness.step();
+    harness.get_by_label("Add 2 clip(s)").click();
+    step_until(&mut harness, "the clips", |app| app.view.samples.len() == 3);
+    let clips: Vec<_> = harness.state().view.samples[1..].to_vec();
+    assert!(
+        clips
+            .iter()
+            .all(|m| m.label == "yes" && m.readings == 16_000)
+    );
+    harness
+        .get_by_label_contains("Undo split into 2 samples")
+        .click();
+    step_until(&mut harness, "the undo", |app| app.view.samples.len() == 1);
+}
