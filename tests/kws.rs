@@ -20,8 +20,9 @@ use tinylab::protocol::{Command as EngineCommand, Event};
 use tinylab::rng::Rng;
 
 const RATE: u32 = 16_000;
-/// espeak-ng voices: British and American English, Scottish, Caribbean, female and male variants.
-const VOICES: [&str; 8] = [
+/// espeak-ng voices: British, American, Scottish, Caribbean, Lancaster, West Midlands and New York
+/// English, with female, male and Klatt-synthesiser variants.
+const VOICES: [&str; 16] = [
     "en",
     "en-us",
     "en-gb-scotland",
@@ -30,6 +31,14 @@ const VOICES: [&str; 8] = [
     "en-us+f2",
     "en+m3",
     "en-gb-x-rp+f4",
+    "en-gb-x-gbclan",
+    "en-us+m1",
+    "en-gb-x-gbcwmd+f1",
+    "en-us-nyc",
+    "en+klatt",
+    "en-us+f5",
+    "en+m7",
+    "en-029+f2",
 ];
 const UNKNOWN_WORDS: [&str; 12] = [
     "left", "right", "stop", "go", "house", "seven", "bird", "cat", "happy", "down", "tree", "wow",
@@ -55,7 +64,9 @@ fn speak(word: &str, voice: &str, speed: u32, pitch: u32, scratch: &Path) -> Vec
         .status()
         .expect("espeak-ng is missing: run scripts/install-deps.sh");
     assert!(status.success(), "espeak-ng failed for {word} / {voice}");
+    // -D: no dither, so the same words give the same samples on every run.
     let status = Command::new("sox")
+        .arg("-D")
         .arg(&raw)
         .args(["-r", "16000", "-b", "16", "-c", "1"])
         .arg(&resampled)
@@ -218,17 +229,23 @@ fn keyword_spotting_end_to_end() {
     );
     std::fs::create_dir_all(&data).unwrap();
     std::fs::create_dir_all(&scratch).unwrap();
-    make_dataset(&data, &scratch, 120);
+    make_dataset(&data, &scratch, 160);
     let made = started.elapsed().as_secs_f64();
     let p = project.to_str().unwrap();
     ok(&["new", p, "--lab", "kws"]);
     ok(&["import", p, data.to_str().unwrap(), "--split", "auto"]);
-    // Time shift (up to ±15 of the 49 frames, 300 ms) so that a word cut by a window's edge, as
-    // the stream's windows cut it, is still recognised.
+    // Time shift (up to 15 of the 49 frames either way, 300 ms) so that a word cut by a window's
+    // edge, as the stream's windows cut it, is still recognised.
     let settings = project.join("tinylab.toml");
     let text = std::fs::read_to_string(&settings).unwrap();
-    assert!(text.contains("time_shift_max = 0"), "{text}");
-    let text = text.replace("time_shift_max = 0", "time_shift_max = 15");
+    // SpecAugment as the book's lab: one time mask (up to 5 frames, the default width) and one
+    // frequency mask (up to 2 coefficients).
+    let mut text = text;
+    for (key, value) in [("time_shift_max", 15), ("time_masks", 1), ("freq_masks", 1)] {
+        let default = format!("\n{key} = 0\n");
+        assert!(text.contains(&default), "{key} in {text}");
+        text = text.replace(&default, &format!("\n{key} = {value}\n"));
+    }
     std::fs::write(&settings, text).unwrap();
     let trained = std::time::Instant::now();
     let log = ok(&["train", p, "--epochs", "50", "--seed", "1"]);
