@@ -709,29 +709,34 @@ fn classify(
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
-    println!(
-        "{}: {} windows with {}; detected = mean of the last {} windows above {threshold}",
+    let mut text = format!(
+        "{}: {} windows with {}; detected = mean of the last {} windows above {threshold}\n",
         file.display(),
         windows.len(),
         classifier.run_id(),
         classifier.averaging()
     );
     for window in &windows {
-        println!("{}", live::format_window(window, &labels));
+        text.push_str(&live::format_window(window, &labels));
+        text.push('\n');
     }
     if found.is_empty() {
-        println!("detected: nothing above {threshold}");
+        text.push_str(&format!("detected: nothing above {threshold}\n"));
     }
     for d in &found {
-        println!(
-            "detected: {} at {:.2}-{:.2} s (peak {:.2})",
+        text.push_str(&format!(
+            "detected: {} at {:.2}-{:.2} s (peak {:.2})\n",
             name(d.label),
             d.start_s,
             d.end_s,
             d.peak
-        );
+        ));
     }
-    Ok(())
+    // A reader that stops early (`| head`) is not an error.
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 /// The confusion matrix and per-class metrics as `tinylab eval` prints them.
