@@ -460,6 +460,7 @@ impl EngineLoop {
             (None, true) => "file-stream".to_owned(),
             (None, false) => return,
         };
+        self.live_stream_ended();
         // Lines still queued from the closed reader belong to no device now.
         while self.reader_rx.try_recv().is_ok() {}
         self.flush_live();

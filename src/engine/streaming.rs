@@ -184,6 +184,14 @@ impl EngineLoop {
         }
     }
 
+    /// The stream ended: live classification (if on) starts afresh, with a new classifier, on
+    /// the next device or file.
+    pub(super) fn live_stream_ended(&mut self) {
+        if let Some(session) = &mut self.live_session {
+            session.classifier = None;
+        }
+    }
+
     /// Uses the project's confidence threshold from the next window on (after `SetModel`).
     pub(super) fn refresh_live_threshold(&mut self) {
         let Some(threshold) = self
