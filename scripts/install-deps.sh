@@ -8,6 +8,7 @@ packages=(
   libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 libwayland-client0
   libgl1 libegl1 libgl1-mesa-dri
   xvfb xauth imagemagick xdotool
+  espeak-ng sox
 )
 missing=()
 for p in "${packages[@]}"; do

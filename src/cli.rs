@@ -178,6 +178,20 @@ pub enum CliCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Classify a recording window by window with the latest run, as the board's continuous
+    /// inference does: one line per window, then the detected keywords (labels).
+    Classify {
+        /// Project folder.
+        dir: PathBuf,
+        /// A WAV file (audio projects) or a CSV of readings (sensor projects).
+        file: PathBuf,
+        /// Run id, e.g. run-002 (default: the latest).
+        #[arg(long)]
+        run: Option<String>,
+        /// Print JSON: labels, windows (probabilities, averaged, detected, times), detections.
+        #[arg(long)]
+        json: bool,
+    },
     /// Summarise a project's dataset: samples per label and split, total duration.
     Dataset {
         /// Project folder.
@@ -270,6 +284,12 @@ pub fn run(command: CliCommand) -> Result<()> {
         CliCommand::Features { dir, json } => features(dir, json),
         CliCommand::Train { dir, epochs, seed } => train(dir, epochs, seed),
         CliCommand::Eval { dir, json } => eval(dir, json),
+        CliCommand::Classify {
+            dir,
+            file,
+            run,
+            json,
+        } => classify(&dir, &file, run.as_deref(), json),
         CliCommand::Dsp {
             block,
             input,
@@ -629,6 +649,94 @@ fn eval(dir: PathBuf, json: bool) -> Result<()> {
         print!("{}", format_evaluation(&evaluation));
     }
     Ok(())
+}
+
+/// Classifies `file` window by window with a run of the project in `dir`.
+fn classify(
+    dir: &std::path::Path,
+    file: &std::path::Path,
+    run: Option<&str>,
+    json: bool,
+) -> Result<()> {
+    use crate::engine::live::{self, LiveClassifier, StreamShape};
+    let project = Project::open(dir)?;
+    let stored = crate::project::runs::load(dir, run)?;
+    let settings = project.settings();
+    let mut series = crate::project::formats::read_sample(file, settings.sensor.rate_hz)?.series;
+    // The project's axis names when the file has as many axes (feature names follow them).
+    if series.axes.len() == settings.sensor.axes.len() {
+        series.axes.clone_from(&settings.sensor.axes);
+    }
+    let threshold = settings.model.confidence_threshold;
+    let shape = StreamShape {
+        axes: series.axes.clone(),
+        rate_hz: series.rate_hz,
+    };
+    let mut classifier = LiveClassifier::new(&stored, shape, settings.sensor.rate_hz, threshold)
+        .with_context(|| format!("{} cannot be classified", file.display()))?;
+    // A file shorter than one window is zero-padded, as the impulse's zero padding does.
+    let window =
+        crate::dsp::windowing::readings_in(stored.record.impulse.window_ms, series.rate_hz);
+    let axes = series.axes.len();
+    if series.readings() < window {
+        series.values.resize(window * axes, 0.0);
+    }
+    let windows = classifier.push(&series.values)?;
+    let found = live::detections(&windows);
+    let labels = classifier.labels().to_vec();
+    let name = |i: usize| labels.get(i).cloned().unwrap_or_default();
+    if json {
+        let windows: Vec<_> = windows
+            .iter()
+            .map(|w| {
+                serde_json::json!({
+                    "start_s": w.start_s, "end_s": w.end_s, "probabilities": w.probabilities,
+                    "averaged": w.averaged, "detected": w.detected.map(|(i, _)| name(i)),
+                    "confidence": w.detected.map(|(_, p)| p), "anomaly": w.anomaly,
+                    "dsp_ms": w.dsp_ms, "nn_ms": w.nn_ms,
+                })
+            })
+            .collect();
+        let found: Vec<_> = found
+            .iter()
+            .map(|d| serde_json::json!({"label": name(d.label), "start_s": d.start_s, "end_s": d.end_s, "peak": d.peak}))
+            .collect();
+        let value = serde_json::json!({
+            "run": classifier.run_id(), "file": file.display().to_string(), "labels": labels,
+            "threshold": threshold, "averaging": classifier.averaging(),
+            "windows": windows, "detections": found,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    let mut text = format!(
+        "{}: {} windows with {}; detected = mean of the last {} windows above {threshold}\n",
+        file.display(),
+        windows.len(),
+        classifier.run_id(),
+        classifier.averaging()
+    );
+    for window in &windows {
+        text.push_str(&live::format_window(window, &labels));
+        text.push('\n');
+    }
+    if found.is_empty() {
+        text.push_str(&format!("detected: nothing above {threshold}\n"));
+    }
+    for d in &found {
+        text.push_str(&format!(
+            "detected: {} at {:.2}-{:.2} s (peak {:.2})\n",
+            name(d.label),
+            d.start_s,
+            d.end_s,
+            d.peak
+        ));
+    }
+    // A reader that stops early (`| head`) is not an error.
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 /// The confusion matrix and per-class metrics as `tinylab eval` prints them.

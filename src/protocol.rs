@@ -4,7 +4,9 @@
 use crate::devices::forwarder::StreamFormat;
 use crate::devices::ports::PortInfo;
 use crate::dsp::block::{BlockSteps, DspSettings};
+use crate::dsp::split::{SplitClip, SplitSettings};
 use crate::dsp::windowing::WindowSettings;
+use crate::engine::live::LiveWindow;
 use crate::models::ModelSettings;
 use crate::nn::LayerSummary;
 use crate::nn::metrics::Evaluation;
@@ -185,6 +187,36 @@ pub enum Command {
         run: String,
         /// Which data to evaluate.
         set: DataSet,
+    },
+    /// Play a WAV (audio projects) or CSV (sensor projects) file as a stream, at real-time
+    /// pace, through the same path as a device's readings (closes any open device).
+    StreamFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Classify the stream (device or streamed file) with the shown run, window by window:
+    /// [`Event::LiveStarted`], then an [`Event::LiveWindow`] every window increase.
+    StartLive,
+    /// Stop live classification.
+    StopLive,
+    /// Find the words of an audio sample and propose a clip around each
+    /// ([`Event::SplitProposed`]).
+    ProposeSplit {
+        /// The sample.
+        sample: SampleId,
+        /// Threshold, gap and clip length.
+        settings: SplitSettings,
+    },
+    /// Add the accepted clips of a sample as new samples (one undo step).
+    ApplySplit {
+        /// The sample cut.
+        sample: SampleId,
+        /// Accepted clips, as ranges of readings.
+        clips: Vec<std::ops::Range<usize>>,
+        /// Label of the new samples.
+        label: String,
+        /// Keep the original sample (false: delete it, undoably).
+        keep_original: bool,
     },
     /// Compute the block's intermediate steps on one window of a sample, for plots.
     PreviewSteps {
@@ -462,6 +494,33 @@ pub enum Event {
     Evaluated(Arc<RunEvaluation>),
     /// The model the current settings build, or why it cannot be built.
     ModelDescribed(Result<Arc<ModelDescription>, String>),
+    /// Live classification is running with this run (sent when the stream's format is known).
+    LiveStarted {
+        /// Run id.
+        run: String,
+        /// Its labels, in output order.
+        labels: Vec<String>,
+        /// True when it has an anomaly detector.
+        has_anomaly: bool,
+        /// Windows averaged for the detected label.
+        averaging: usize,
+    },
+    /// One classified window of the stream.
+    LiveWindow(Arc<LiveWindow>),
+    /// Live classification stopped (`reason`: why, when not asked by the user).
+    LiveStopped {
+        /// What went wrong, in words for the student.
+        reason: Option<String>,
+    },
+    /// The clips proposed for a sample (after [`Command::ProposeSplit`]).
+    SplitProposed {
+        /// The sample.
+        sample: SampleId,
+        /// Its readings (the waveform under the clips).
+        series: Series,
+        /// One clip per word found.
+        clips: Vec<SplitClip>,
+    },
     /// A block's intermediate steps on one window, for the Features panel.
     StepsReady {
         /// The sample.

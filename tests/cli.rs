@@ -4,24 +4,11 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 
-fn tinylab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tinylab"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+mod common;
 
-fn ok(args: &[&str]) -> String {
-    let out = tinylab(args);
-    assert!(
-        out.status.success(),
-        "tinylab {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::{ok, tinylab};
 
 /// Starts `tinylab sim-board` and returns it with the device path it printed.
 fn sim_board(args: &[&str]) -> (Child, String) {

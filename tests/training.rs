@@ -263,6 +263,25 @@ fn cli_train_prints_each_epoch_and_eval_prints_the_metrics() {
         text.contains("true \\ predicted") && text.contains("precision"),
         "{text}"
     );
+    // `tinylab classify` on a 10 s recording of the sensor project: 41 windows of 2 s every
+    // 200 ms, each with its probabilities and anomaly score, then the detections.
+    let sample = dir.path().join("samples").join("s00005.csv");
+    let out = tinylab(&["classify", path, sample.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let windows: Vec<&str> = text.lines().filter(|l| l.contains(" s  ")).collect();
+    assert_eq!(windows.len(), 41, "{text}");
+    assert!(windows[1].trim_start().starts_with("0.20 s  "), "{text}");
+    assert!(windows.iter().all(|l| l.contains("anomaly")), "{text}");
+    assert!(
+        text.contains("mean of the last 10 windows above 0.6"),
+        "{text}"
+    );
+    assert!(text.lines().any(|l| l.starts_with("detected: ")), "{text}");
 }
 
 #[test]

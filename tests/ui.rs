@@ -1,6 +1,7 @@
 //! The window, driven through egui_kittest (AccessKit queries, no GPU): every panel opens by its
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // tests fail by panicking
-//! label, and on Capture and Dataset a real flow runs against the engine and the virtual board.
+//! label, and on Capture and Dataset a real flow runs against the engine and the virtual board;
+//! on Evaluate, live classification of a file played as a stream.
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -262,4 +263,145 @@ fn a_layer_added_in_the_editor_changes_the_model() {
     step_until(&mut harness, "the preset's layers again", |app| {
         layers(app) == before
     });
+}
+
+/// The Evaluate panel's live classification section: the motion demo trained from the command
+/// line, one of its recordings played as a stream from the section's "Stream file" field, a bar
+/// per class, the detected label, the latencies and the anomaly score shown, then Stop.
+#[test]
+fn live_classification_of_a_streamed_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let d = dir.to_str().unwrap();
+    for args in [vec!["new", d, "--demo"], vec!["train", d, "--epochs", "10"]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tinylab"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut harness = harness(Startup::Project(dir.clone()));
+    step_until(&mut harness, "the run", |app| app.view.evaluation.is_some());
+    harness.get_by_label("Evaluate").click();
+    harness.step();
+    assert_eq!(harness.state().state.tab, Tab::Evaluate);
+    // A 10 s "lift" recording of the demo (samples 5-8 are lift), played as a stream.
+    let lift = harness
+        .state()
+        .view
+        .samples
+        .iter()
+        .find(|s| s.label == "lift")
+        .unwrap()
+        .file
+        .clone();
+    let file = dir.join("samples").join(lift);
+    harness.get_by_label("file").focus();
+    harness.step();
+    harness
+        .get_by_label("file")
+        .type_text(file.to_str().unwrap());
+    harness.step();
+    assert_eq!(
+        harness.state().forms.live.stream_path,
+        file.to_str().unwrap()
+    );
+    harness.get_by_label("Start live classification").click();
+    harness.step();
+    harness.get_by_label("Stream file").click();
+    step_until(&mut harness, "three live windows", |app| {
+        app.view.live_classification.windows.len() >= 3
+    });
+    // The labels of the bars also appear in the confusion matrix below.
+    for text in [
+        "Detected: lift",
+        "DSP ",
+        "anomaly score",
+        "terrestrial",
+        "idle",
+    ] {
+        assert!(
+            harness.query_all_by_label_contains(text).next().is_some(),
+            "the live section should show {text:?}"
+        );
+    }
+    harness.get_by_label("Stop live classification").click();
+    step_until(&mut harness, "the stop", |app| {
+        app.view.live_classification.running.is_none()
+    });
+    assert!(
+        harness
+            .query_by_label("Start live classification")
+            .is_some()
+    );
+}
+
+/// The split review window: a 6 s recording of three tone bursts (words) over noise in a KWS
+/// project, "Split into words" in the Dataset panel, three clips proposed, one rejected, the other
+/// two added as samples labelled "yes" with the original kept; undo takes them back.
+#[test]
+fn split_review_cuts_a_recording_into_word_clips() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("kws");
+    let mut project =
+        tinylab::project::Project::create(&dir, &tinylab::labs::lab("kws").unwrap()).unwrap();
+    let rate = 16_000.0;
+    let mut rng = tinylab::rng::Rng::new(3);
+    let mut values: Vec<f32> = (0..96_000)
+        .map(|_| 100.0 * (rng.next_f64() as f32 - 0.5))
+        .collect();
+    for centre_s in [1.0, 3.0, 5.0] {
+        let start = ((centre_s - 0.2) * rate) as usize;
+        for i in 0..6400 {
+            values[start + i] += 6000.0 * (i as f32 * 0.17).sin();
+        }
+    }
+    let series = tinylab::project::sample::Series {
+        axes: vec!["audio".into()],
+        rate_hz: rate,
+        values,
+    };
+    let meta = project
+        .add_series(
+            &series,
+            "yes",
+            tinylab::project::sample::Split::Train,
+            "test",
+        )
+        .unwrap();
+    drop(project);
+    let mut harness = harness(Startup::Project(dir));
+    step_until(&mut harness, "the project", |app| {
+        app.view.samples.len() == 1
+    });
+    harness.get_by_label("Dataset").click();
+    harness.step();
+    harness.get_by_label(&meta.id.to_string()).click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("Split into words").click();
+    step_until(&mut harness, "the proposed clips", |app| {
+        app.view.split.is_some()
+    });
+    assert!(harness.query_by_label_contains("3 word(s) found").is_some());
+    harness
+        .get_by_label_contains("clip 2 at 2.50-3.50 s")
+        .click();
+    harness.step();
+    harness.get_by_label("Add 2 clip(s)").click();
+    step_until(&mut harness, "the clips", |app| app.view.samples.len() == 3);
+    let clips: Vec<_> = harness.state().view.samples[1..].to_vec();
+    assert!(
+        clips
+            .iter()
+            .all(|m| m.label == "yes" && m.readings == 16_000)
+    );
+    harness
+        .get_by_label_contains("Undo split into 2 samples")
+        .click();
+    step_until(&mut harness, "the undo", |app| app.view.samples.len() == 1);
 }

@@ -18,6 +18,7 @@ pub mod raw;
 pub mod spectral;
 pub mod spectrogram;
 pub mod speech;
+pub mod split;
 pub mod wavelet;
 pub mod windowing;
 

@@ -12,6 +12,9 @@ mod device;
 pub mod evaluation;
 pub mod features_job;
 pub mod jobs;
+pub mod live;
+mod split;
+mod streaming;
 pub mod train_job;
 mod training;
 mod undo;
@@ -152,12 +155,19 @@ struct EngineLoop {
     run: Option<crate::project::runs::StoredRun>,
     /// Which data the Evaluate panel shows.
     eval_set: crate::project::runs::DataSet,
+    /// A file played as a stream (`Command::StreamFile`), instead of a device.
+    file_stream: Option<streaming::FileStream>,
+    stream_tx: Sender<streaming::StreamMsg>,
+    stream_rx: Receiver<streaming::StreamMsg>,
+    /// Live classification of the stream, when started.
+    live_session: Option<streaming::LiveSession>,
 }
 
 impl EngineLoop {
     fn new(events: Sender<Event>, wake: Wake) -> Self {
         let (reader_tx, reader_rx) = bounded(READER_CAPACITY);
         let (job_tx, job_rx) = bounded(1024);
+        let (stream_tx, stream_rx) = bounded(64);
         Self {
             events,
             wake,
@@ -180,6 +190,10 @@ impl EngineLoop {
             features: None,
             run: None,
             eval_set: crate::project::runs::DataSet::Test,
+            file_stream: None,
+            stream_tx,
+            stream_rx,
+            live_session: None,
         }
     }
 
@@ -200,6 +214,9 @@ impl EngineLoop {
                 },
                 recv(self.job_rx) -> msg => if let Ok(msg) = msg {
                     self.handle_job(msg);
+                },
+                recv(self.stream_rx) -> msg => if let Ok(msg) = msg {
+                    self.handle_stream(msg);
                 },
                 recv(ticker) -> _ => self.on_tick(),
             }
@@ -309,6 +326,16 @@ impl EngineLoop {
             Command::Train { epochs, seed } => self.start_training(epochs, seed),
             Command::Evaluate { run } => self.start_evaluation(run),
             Command::ShowRun { run, set } => self.show_run(Some(&run), set),
+            Command::StreamFile { path } => self.stream_file(&path),
+            Command::StartLive => self.start_live(),
+            Command::StopLive => self.stop_live(None),
+            Command::ProposeSplit { sample, settings } => self.propose_split(sample, &settings),
+            Command::ApplySplit {
+                sample,
+                clips,
+                label,
+                keep_original,
+            } => self.apply_split(sample, &clips, &label, keep_original),
         }
     }
 
@@ -428,11 +455,12 @@ impl EngineLoop {
     }
 
     fn disconnect(&mut self, reason: Option<String>) {
-        let Some(device) = self.device.take() else {
-            return;
+        let source = match (self.device.take(), self.close_file_stream()) {
+            (Some(device), _) => device.source.clone(),
+            (None, true) => "file-stream".to_owned(),
+            (None, false) => return,
         };
-        let source = device.source.clone();
-        drop(device);
+        self.live_stream_ended();
         // Lines still queued from the closed reader belong to no device now.
         while self.reader_rx.try_recv().is_ok() {}
         self.flush_live();
@@ -459,6 +487,7 @@ impl EngineLoop {
                         self.emit(Event::FormatDetected(format.clone()));
                         for reading in buffered {
                             self.live.extend_from_slice(&reading);
+                            self.feed_live(&reading);
                         }
                         if let Some(recording) = &mut self.recording {
                             begin_series(recording, &format);
@@ -474,6 +503,7 @@ impl EngineLoop {
 
     fn on_reading(&mut self, reading: &[f32]) {
         self.live.extend_from_slice(reading);
+        self.feed_live(reading);
         let Some(recording) = &mut self.recording else {
             return;
         };

@@ -26,6 +26,7 @@ impl EngineLoop {
         self.update_settings(|file| file.model = settings);
         if thresholds_changed {
             self.emit_evaluation();
+            self.refresh_live_threshold();
         }
         if layers_changed {
             self.describe_model();

@@ -27,6 +27,13 @@ pub enum UndoStep {
     Delete(Vec<DeletedSample>),
     /// Samples that were added (recorded or imported); undo deletes them.
     Added(Vec<SampleId>),
+    /// A recording split into clips: undo deletes the clips and restores the original.
+    Split {
+        /// The clips added.
+        added: Vec<SampleId>,
+        /// The original, when it was deleted.
+        original: Option<DeletedSample>,
+    },
 }
 
 /// A relabel edit; refuses an empty selection.
@@ -110,6 +117,7 @@ impl UndoStep {
             Self::SetSplit(v) => ("move", v.len()),
             Self::Delete(v) => ("delete", v.len()),
             Self::Added(v) => ("add", v.len()),
+            Self::Split { added, .. } => ("split into", added.len()),
         };
         format!("{verb} {n} sample{}", if n == 1 { "" } else { "s" })
     }
@@ -135,6 +143,14 @@ impl UndoStep {
             Self::Added(ids) => {
                 for id in ids.into_iter().rev() {
                     project.delete(id)?;
+                }
+            }
+            Self::Split { added, original } => {
+                for id in added.into_iter().rev() {
+                    project.delete(id)?;
+                }
+                if let Some(original) = original {
+                    project.restore(original)?;
                 }
             }
         }

@@ -80,6 +80,10 @@ pub struct Forms {
     pub eval_set: crate::project::runs::DataSet,
     /// Confusion matrix as row percentages (else counts).
     pub eval_percent: bool,
+    /// The Evaluate panel's live classification section.
+    pub live: super::live_panel::LiveForm,
+    /// The split review window.
+    pub split: super::split_review::SplitForm,
 }
 
 impl Default for Forms {
@@ -107,6 +111,8 @@ impl Default for Forms {
             compare_run: None,
             eval_set: crate::project::runs::DataSet::Test,
             eval_percent: true,
+            live: Default::default(),
+            split: Default::default(),
         }
     }
 }
@@ -266,6 +272,7 @@ impl TinyLabApp {
             }
         });
         capture_panel::interrupted_modal_ui(self, ui.ctx());
+        super::split_review::split_review_ui(self, ui.ctx());
     }
 
     fn apply_look(&mut self, ctx: &egui::Context) {

@@ -205,6 +205,7 @@ fn selection_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         {
             app.send(Command::Delete(ids.clone()));
         }
+        split_button_ui(app, ui, &ids);
     });
     let undo = app.view.undo.clone();
     let text = undo
@@ -329,4 +330,23 @@ fn sample_plot_ui(app: &TinyLabApp, ui: &mut egui::Ui) {
         &units,
         ui.available_height(),
     );
+}
+
+/// "Split into words" for one selected audio sample: opens the split review window.
+fn split_button_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, ids: &[SampleId]) {
+    let [id] = ids else { return };
+    let Some(meta) = app.view.samples.iter().find(|s| s.id == *id) else {
+        return;
+    };
+    if meta.axes.len() != 1 || meta.sensor != crate::project::MICROPHONE {
+        return;
+    }
+    let label = meta.label.clone();
+    if ui
+        .button("Split into words")
+        .on_hover_text("Find each spoken word and cut a clip around it, to review")
+        .clicked()
+    {
+        super::split_review::open_split(app, *id, &label);
+    }
 }

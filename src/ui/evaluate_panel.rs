@@ -26,6 +26,9 @@ pub fn evaluate_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     ui.separator();
     let mut open: Option<(SampleId, usize)> = None;
     egui::ScrollArea::vertical().show(ui, |ui| {
+        egui::CollapsingHeader::new("Live classification")
+            .default_open(true)
+            .show(ui, |ui| super::live_panel::live_classification_ui(app, ui));
         summary_ui(ui, &evaluation);
         ui.add_space(6.0);
         ui.horizontal_top(|ui| {

@@ -194,6 +194,10 @@ pub struct View {
     pub evaluation: Option<Arc<RunEvaluation>>,
     /// The model the settings build, or why not.
     pub model: Option<Result<Arc<ModelDescription>, String>>,
+    /// Live classification of the stream.
+    pub live_classification: super::live_panel::LiveView,
+    /// Clips proposed for the sample being split.
+    pub split: Option<super::split_review::SplitView>,
 }
 
 impl View {
@@ -362,6 +366,36 @@ impl View {
             }
             Event::Evaluated(evaluation) => self.evaluation = Some(evaluation),
             Event::ModelDescribed(model) => self.model = Some(model),
+            Event::LiveStarted {
+                run,
+                labels,
+                has_anomaly,
+                averaging,
+            } => self
+                .live_classification
+                .started(super::live_panel::LiveRun {
+                    run,
+                    labels,
+                    has_anomaly,
+                    averaging,
+                }),
+            Event::LiveWindow(window) => self.live_classification.window(window),
+            Event::LiveStopped { reason } => {
+                self.live_classification.stopped();
+                if let Some(reason) = reason {
+                    self.notify(
+                        Level::Error,
+                        format!("live classification stopped: {reason}"),
+                    );
+                }
+            }
+            Event::SplitProposed {
+                sample,
+                series,
+                clips,
+            } => {
+                self.split = Some(super::split_review::SplitView::new(sample, series, clips));
+            }
         }
     }
 

@@ -33,3 +33,22 @@ pub fn expect<T>(engine: &Engine, what: &str, mut pick: impl FnMut(Event) -> Opt
     }
     panic!("no {what} within {WAIT:?}");
 }
+
+/// Runs the `tinylab` binary with `args`.
+pub fn tinylab(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tinylab"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Runs the `tinylab` binary with `args`, fails the test if it fails, and returns its stdout.
+pub fn ok(args: &[&str]) -> String {
+    let out = tinylab(args);
+    assert!(
+        out.status.success(),
+        "tinylab {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
