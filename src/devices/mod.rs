@@ -8,4 +8,6 @@
 
 pub mod forwarder;
 pub mod ports;
+pub mod audio_in;
+pub mod audio_out;
 pub mod serial_reader;
