@@ -100,13 +100,17 @@ pub enum AudioError {
         name: String,
     },
     /// Another program holds the device.
-    #[error("{name} is busy: close other programs using it (a browser tab, Audacity, arecord) and try again")]
+    #[error(
+        "{name} is busy: close other programs using it (a browser tab, Audacity, arecord) and try again"
+    )]
     Busy {
         /// The device.
         name: String,
     },
     /// The operating system refuses access.
-    #[error("not allowed to use {name}: on Linux add yourself to the audio group; on macOS allow microphone access in the privacy settings")]
+    #[error(
+        "not allowed to use {name}: on Linux add yourself to the audio group; on macOS allow microphone access in the privacy settings"
+    )]
     PermissionDenied {
         /// The device.
         name: String,
@@ -427,7 +431,9 @@ pub fn list_inputs() -> Result<Vec<AudioInputInfo>, AudioError> {
             .map(|d| d.name().to_owned())
             .unwrap_or_else(|_| device.to_string());
         inputs.push(AudioInputInfo {
-            id: id.as_ref().map_or_else(|| name.clone(), ToString::to_string),
+            id: id
+                .as_ref()
+                .map_or_else(|| name.clone(), ToString::to_string),
             is_default: id.is_some() && id == default_id,
             name,
             default_rate_hz: config.sample_rate(),

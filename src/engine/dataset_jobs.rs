@@ -147,7 +147,11 @@ fn expand_folders(paths: Vec<PathBuf>) -> std::io::Result<Vec<(PathBuf, Option<S
             if entry.is_dir() {
                 let name = entry.file_name().map(|n| n.to_string_lossy().into_owned());
                 let label = name.filter(|n| n != "training" && n != "testing");
-                files.extend(sample_files_in(&entry)?.into_iter().map(|f| (f, label.clone())));
+                files.extend(
+                    sample_files_in(&entry)?
+                        .into_iter()
+                        .map(|f| (f, label.clone())),
+                );
             } else if entry.is_file() && SampleFormat::of(&entry).is_ok() {
                 files.push((entry, None));
             }

@@ -7,6 +7,7 @@
 //! [`jobs`]; live readings go out with `try_send` and are counted when the UI is too slow, every
 //! other event is sent with a bounded wait.
 
+mod audio;
 mod dataset_jobs;
 mod device;
 pub mod evaluation;
@@ -152,6 +153,8 @@ struct EngineLoop {
     run: Option<crate::project::runs::StoredRun>,
     /// Which data the Evaluate panel shows.
     eval_set: crate::project::runs::DataSet,
+    /// Microphone samples, level and playback.
+    audio: audio::AudioState,
 }
 
 impl EngineLoop {
@@ -180,6 +183,7 @@ impl EngineLoop {
             features: None,
             run: None,
             eval_set: crate::project::runs::DataSet::Test,
+            audio: audio::AudioState::new(),
         }
     }
 
@@ -200,6 +204,9 @@ impl EngineLoop {
                 },
                 recv(self.job_rx) -> msg => if let Ok(msg) = msg {
                     self.handle_job(msg);
+                },
+                recv(self.audio.rx) -> msg => if let Ok(msg) = msg {
+                    self.handle_audio(msg);
                 },
                 recv(ticker) -> _ => self.on_tick(),
             }
@@ -309,6 +316,9 @@ impl EngineLoop {
             Command::Train { epochs, seed } => self.start_training(epochs, seed),
             Command::Evaluate { run } => self.start_evaluation(run),
             Command::ShowRun { run, set } => self.show_run(Some(&run), set),
+            Command::ListAudioInputs => self.list_audio_inputs(),
+            Command::PlaySample(id) => self.play_sample(id),
+            Command::StopPlayback => self.stop_playback(),
         }
     }
 
@@ -378,11 +388,16 @@ impl EngineLoop {
 
     fn connect(&mut self, spec: &DeviceSpec) {
         self.disconnect(None);
+        if let Err(e) = self.check_microphone_fits(spec) {
+            return self.notice(Level::Error, e);
+        }
         match Device::open(
             spec,
             self.format_override.clone(),
             self.epoch,
             self.reader_tx.clone(),
+            self.audio.tx.clone(),
+            self.audio_rate_hz(),
         ) {
             Ok(device) => {
                 self.emit(Event::DeviceConnected {
@@ -435,6 +450,7 @@ impl EngineLoop {
         drop(device);
         // Lines still queued from the closed reader belong to no device now.
         while self.reader_rx.try_recv().is_ok() {}
+        while self.audio.rx.try_recv().is_ok() {}
         self.flush_live();
         self.live_dropped = 0;
         if let Some(recording) = self.recording.take() {
@@ -595,6 +611,7 @@ impl EngineLoop {
 
     fn on_tick(&mut self) {
         self.flush_live();
+        self.audio_tick();
         let now = Instant::now();
         let Some(recording) = &self.recording else {
             return;

@@ -80,6 +80,8 @@ pub struct Forms {
     pub eval_set: crate::project::runs::DataSet,
     /// Confusion matrix as row percentages (else counts).
     pub eval_percent: bool,
+    /// Microphone choice and recording countdown.
+    pub audio: super::audio_ui::AudioForms,
 }
 
 impl Default for Forms {
@@ -107,6 +109,7 @@ impl Default for Forms {
             compare_run: None,
             eval_set: crate::project::runs::DataSet::Test,
             eval_percent: true,
+            audio: super::audio_ui::AudioForms::default(),
         }
     }
 }
@@ -231,7 +234,7 @@ impl TinyLabApp {
                 self.forms.new_project_dir = first.display().to_string()
             }
             DialogPurpose::OpenProject => self.send(Command::OpenProject { dir: first }),
-            DialogPurpose::ImportFiles => {
+            DialogPurpose::ImportFiles | DialogPurpose::ImportFolder => {
                 self.send(Command::Import {
                     files: paths,
                     label: None,
