@@ -74,10 +74,15 @@ impl Resampler {
         let fft = if from_hz == to_hz {
             None
         } else {
+            // rubato's filter is centred half an input sample early when its FFT block is odd
+            // (44.1 kHz: blocks of 441); an even number of blocks keeps the delay whole, so
+            // trimming it aligns the output exactly (tested against the analytic sine).
+            let block_in = (from_hz / gcd(from_hz, to_hz)) as usize;
+            let blocks = CHUNK_FRAMES.div_ceil(block_in).next_multiple_of(2);
             let fft = rubato::Fft::<f32>::new(
                 from_hz as usize,
                 to_hz as usize,
-                CHUNK_FRAMES,
+                blocks * block_in,
                 1,
                 rubato::FixedSync::Both,
             )
@@ -242,6 +247,14 @@ impl Resampler {
         self.frames_out += kept.len() as u64;
         Ok(())
     }
+}
+
+/// Greatest common divisor.
+fn gcd(mut a: u32, mut b: u32) -> u32 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 /// Resamples a whole mono clip from `from_hz` to `to_hz`: `ceil(len · to_hz / from_hz)` samples.
