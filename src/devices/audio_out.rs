@@ -44,8 +44,15 @@ impl Playback {
         let clip: Arc<[f32]> = clip.into();
         let cursor = Arc::new(AtomicUsize::new(0));
         let (error_tx, errors) = bounded(1);
+        // Only a vanished device ends cpal's stream; other errors (an underrun, a sound server
+        // answering EIO once) are passing, and the stream goes on.
         let on_error = move |error: cpal::Error| {
-            if error.kind() != cpal::ErrorKind::Xrun {
+            if matches!(
+                error.kind(),
+                cpal::ErrorKind::DeviceNotAvailable
+                    | cpal::ErrorKind::StreamInvalidated
+                    | cpal::ErrorKind::HostUnavailable
+            ) {
                 let _ = error_tx.try_send(format!("playback stopped: {error}"));
             }
         };

@@ -18,6 +18,8 @@ use std::time::Duration;
 /// Chunks (a few milliseconds each) waiting for the engine; when full the capture thread waits
 /// and the ring absorbs the delay.
 const AUDIO_CAPACITY: usize = 512;
+/// Playback that does not move for this long has stalled (the sound server stopped taking data).
+const PLAYBACK_STALL: Duration = Duration::from_secs(3);
 /// The rate a microphone is resampled to when no project is open.
 const DEFAULT_AUDIO_RATE_HZ: f64 = 16_000.0;
 
@@ -26,6 +28,9 @@ struct Playing {
     id: SampleId,
     playback: Playback,
     duration_s: f64,
+    /// The position last seen and when it last changed.
+    last_position_s: f64,
+    moved_at: std::time::Instant,
 }
 
 /// Audio channels and state owned by the engine loop.
@@ -150,6 +155,8 @@ impl EngineLoop {
                     id,
                     playback,
                     duration_s,
+                    last_position_s: 0.0,
+                    moved_at: std::time::Instant::now(),
                 });
                 self.emit(Event::Playback(Some(PlaybackPosition {
                     id,
@@ -179,10 +186,18 @@ impl EngineLoop {
                 .try_send(Event::AudioLevel { level, lost_frames });
             (self.wake)();
         }
-        let Some(playing) = &self.audio.playing else {
+        let Some(playing) = &mut self.audio.playing else {
             return;
         };
-        if let Some(error) = playing.playback.error() {
+        let position_s = playing.playback.position_s();
+        if position_s > playing.last_position_s {
+            playing.last_position_s = position_s;
+            playing.moved_at = std::time::Instant::now();
+        }
+        let stalled = playing.moved_at.elapsed() > PLAYBACK_STALL;
+        if let Some(error) = playing.playback.error().or_else(|| {
+            stalled.then(|| "playback stalled: the sound output stopped taking audio".to_owned())
+        }) {
             self.audio.playing = None;
             self.notice(Level::Error, error);
             return self.emit(Event::Playback(None));
@@ -192,7 +207,7 @@ impl EngineLoop {
         }
         let position = PlaybackPosition {
             id: playing.id,
-            position_s: playing.playback.position_s(),
+            position_s,
             duration_s: playing.duration_s,
         };
         let _ = self.events.try_send(Event::Playback(Some(position)));
