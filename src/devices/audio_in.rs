@@ -573,7 +573,7 @@ where
     f32: cpal::FromSample<T>,
 {
     device.build_input_stream::<T, _, _>(
-        config.clone(),
+        *config,
         move |data: &[T], _| writer.push_with(data, cpal::Sample::to_sample::<f32>),
         on_error,
         Some(Duration::from_secs(2)),

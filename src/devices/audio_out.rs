@@ -145,7 +145,7 @@ where
     T: cpal::SizedSample + cpal::FromSample<f32>,
 {
     device.build_output_stream::<T, _, _>(
-        config.clone(),
+        *config,
         move |out: &mut [T], _| feed.fill(out),
         on_error,
         Some(Duration::from_secs(2)),
