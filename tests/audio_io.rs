@@ -208,15 +208,9 @@ fn ten_minutes_at_16k_pass_through_every_sample_once_in_order() {
     run_pipeline_faster_than_real_time(16_000, 600, true);
 }
 
-#[test]
-fn a_real_time_paced_callback_loses_nothing() {
-    // 3 s of 44.1 kHz stereo in 10 ms callbacks at the sound card's pace; the callback never
-    // waits, as a real one.
-    let config = PipelineConfig::new(44_100, 2, 16_000);
-    let (tx, rx) = bounded(64);
-    let (mut writer, pipeline) = start_pipeline(config, tx).unwrap();
-    let stats = std::sync::Arc::clone(pipeline.stats());
-    let drain = std::thread::Builder::new()
+/// A thread that counts the samples arriving on `rx` until the pipeline ends.
+fn count_samples(rx: crossbeam_channel::Receiver<AudioMsg>) -> std::thread::JoinHandle<u64> {
+    std::thread::Builder::new()
         .name("test-drain".into())
         .spawn(move || {
             let mut n = 0u64;
@@ -225,7 +219,18 @@ fn a_real_time_paced_callback_loses_nothing() {
             }
             n
         })
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn a_real_time_paced_callback_loses_nothing() {
+    // 3 s of 44.1 kHz stereo in 10 ms callbacks at the sound card's pace; the callback never
+    // waits, as a real one.
+    let config = PipelineConfig::new(44_100, 2, 16_000);
+    let (tx, rx) = bounded(64);
+    let (mut writer, pipeline) = start_pipeline(config, tx).unwrap();
+    let stats = std::sync::Arc::clone(pipeline.stats());
+    let drain = count_samples(rx);
     let buffer = vec![0.25f32; 441 * 2];
     let start = Instant::now();
     for i in 0..300u32 {
@@ -264,16 +269,7 @@ fn a_stalled_consumer_loses_frames_in_the_ring_and_counts_each_one() {
     let overflowed = stats.frames_overflowed.load(Ordering::Relaxed);
     assert_eq!(pushed, 32_000);
     assert!(overflowed > 0, "the ring should have overflowed");
-    let drain = std::thread::Builder::new()
-        .name("test-drain".into())
-        .spawn(move || {
-            let mut n = 0u64;
-            while let Ok(AudioMsg::Chunk { samples, .. }) = rx.recv() {
-                n += samples.len() as u64;
-            }
-            n
-        })
-        .unwrap();
+    let drain = count_samples(rx);
     drop(writer);
     pipeline.stop();
     let received = drain.join().unwrap();
@@ -293,34 +289,9 @@ fn kws_project(dir: &Path) -> PathBuf {
     dir.to_owned()
 }
 
-/// Writes a 440 Hz sine at half scale, 0.5 s, in the given format.
+/// A 0.5 s, 440 Hz sine at half scale on the first channel (the others silent).
 fn write_wav(path: &Path, rate_hz: u32, channels: u16, bits: u16, float: bool) {
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate: rate_hz,
-        bits_per_sample: bits,
-        sample_format: if float {
-            hound::SampleFormat::Float
-        } else {
-            hound::SampleFormat::Int
-        },
-    };
-    let mut writer = hound::WavWriter::create(path, spec).unwrap();
-    let frames = rate_hz as usize / 2;
-    for i in 0..frames {
-        let v = 0.5 * (2.0 * PI * 440.0 * i as f64 / f64::from(rate_hz)).sin();
-        for channel in 0..channels {
-            // The second channel is silent: the mono mix halves the amplitude.
-            let v = if channel == 0 { v } else { 0.0 };
-            if float {
-                writer.write_sample(v as f32).unwrap();
-            } else {
-                let full = f64::from(1u32 << (bits - 1)) - 1.0;
-                writer.write_sample((v * full).round() as i32).unwrap();
-            }
-        }
-    }
-    writer.finalize().unwrap();
+    common::write_tone_wav(path, rate_hz, channels, bits, float, 0.5);
 }
 
 /// Imports `files` into the project in `dir` and returns how the job ended.

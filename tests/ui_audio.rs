@@ -3,6 +3,10 @@
 //! (which says why it cannot play where there is no sound output).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // tests fail by panicking
 
+mod common;
+#[path = "common/ui.rs"]
+mod ui_common;
+
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::time::{Duration, Instant};
@@ -10,36 +14,17 @@ use tinylab::dsp::audio::Level;
 use tinylab::labs;
 use tinylab::project::Project;
 use tinylab::protocol::{Event, SplitChoice};
-use tinylab::ui::state::UiState;
 use tinylab::ui::tab::Tab;
 use tinylab::ui::{Startup, TinyLabApp};
+use ui_common::{harness, step_until};
 
 fn harness_on_kws_project(dir: &std::path::Path) -> Harness<'static, TinyLabApp> {
     Project::create(dir, &labs::lab("kws").unwrap()).unwrap();
-    let ctx = egui::Context::default();
-    let app = TinyLabApp::new(&ctx, UiState::default(), Startup::Project(dir.to_owned())).unwrap();
-    let mut harness = Harness::builder()
-        .with_size([1280.0, 800.0])
-        .build_ui_state(|ui, app: &mut TinyLabApp| app.ui_frame(ui), app);
+    let mut harness = harness(Startup::Project(dir.to_owned()));
     step_until(&mut harness, "the project", |app| {
         app.view.project.is_some()
     });
     harness
-}
-
-/// Steps the UI (the engine runs in real time) until `done` holds.
-fn step_until(
-    harness: &mut Harness<'static, TinyLabApp>,
-    what: &str,
-    done: impl Fn(&TinyLabApp) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done(harness.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-        harness.step();
-    }
-    harness.step();
 }
 
 #[test]
@@ -123,19 +108,7 @@ fn dataset_panel_shows_the_waveform_and_plays_or_says_why_not() {
     let dir = tmp.path().join("kws");
     let mut harness = harness_on_kws_project(&dir);
     let wav = tmp.path().join("yes.1.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 48_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(&wav, spec).unwrap();
-    for i in 0..48_000 {
-        writer
-            .write_sample(((f64::from(i) * 0.05).sin() * 8_000.0) as i16)
-            .unwrap();
-    }
-    writer.finalize().unwrap();
+    common::write_tone_wav(&wav, 48_000, 1, 16, false, 1.0);
     harness
         .state_mut()
         .send(tinylab::protocol::Command::Import {

@@ -248,13 +248,7 @@ pub fn live_waveform_ui(app: &TinyLabApp, ui: &mut egui::Ui, window_s: f64, rate
     let newest_s = app.view.live.total as f64 / rate_hz;
     let start_s = newest_s - values.len() as f64 / rate_hz;
     let points = envelope(&values, start_s, rate_hz);
-    Plot::new("live_waveform")
-        .height(ui.available_height())
-        .x_axis_label("time (s)")
-        .y_axis_label("audio (int16)")
-        .include_y(-32768.0)
-        .include_y(32767.0)
-        .allow_scroll(false)
+    waveform_plot("live_waveform", ui.available_height())
         .auto_bounds([false, false])
         .default_x_bounds((newest_s - window_s).max(0.0), newest_s.max(window_s))
         .show(ui, |plot_ui| {
@@ -289,23 +283,27 @@ pub fn sample_waveform_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, id: SampleId,
     let rate_hz = series.rate_hz.max(1.0);
     let values: Vec<f32> = series.axis(0).collect();
     let points = envelope(&values, 0.0, rate_hz);
-    Plot::new("sample_waveform")
-        .height(ui.available_height())
+    waveform_plot("sample_waveform", ui.available_height()).show(ui, |plot_ui| {
+        plot_ui.line(Line::new("audio", PlotPoints::new(points)));
+        if let Some(position) = playing {
+            plot_ui.vline(
+                VLine::new("playing", position.position_s)
+                    .color(egui::Color32::from_rgb(240, 200, 60))
+                    .width(2.0),
+            );
+        }
+    });
+}
+
+/// A plot of audio in int16 units against seconds, the full scale always in view.
+fn waveform_plot(id: &str, height: f32) -> Plot<'static> {
+    Plot::new(id)
+        .height(height)
         .x_axis_label("time (s)")
         .y_axis_label("audio (int16)")
         .include_y(-32768.0)
         .include_y(32767.0)
         .allow_scroll(false)
-        .show(ui, |plot_ui| {
-            plot_ui.line(Line::new("audio", PlotPoints::new(points)));
-            if let Some(position) = playing {
-                plot_ui.vline(
-                    VLine::new("playing", position.position_s)
-                        .color(egui::Color32::from_rgb(240, 200, 60))
-                        .width(2.0),
-                );
-            }
-        });
 }
 
 /// A min/max envelope of `values` in at most [`ENVELOPE_COLUMNS`] columns, as `[t_s, value]`
