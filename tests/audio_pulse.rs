@@ -251,5 +251,36 @@ fn inner_record_and_play() {
     });
     assert!(positions.len() >= 2, "the cursor moved: {positions:?}");
     assert!(positions.windows(2).all(|w| w[0] <= w[1]), "{positions:?}");
-    engine.send(Command::Disconnect).unwrap();
+
+    // The sound server vanishes mid-recording, like a microphone pulled out: the recording ends
+    // as interrupted and what was captured can be kept.
+    engine
+        .send(Command::StartRecording(RecordRequest {
+            label: "no".into(),
+            seconds: 20.0,
+            split: tinylab::project::sample::Split::Train,
+        }))
+        .unwrap();
+    common::expect(&engine, "the recording to start", |event| match event {
+        Event::Recording { readings, .. } if readings > 8_000 => Some(()),
+        _ => None,
+    });
+    let killed = Process::new("pulseaudio").arg("--kill").status().unwrap();
+    assert!(killed.success());
+    let (readings, reason) = common::expect(&engine, "the interruption", |event| match event {
+        Event::RecordingInterrupted {
+            readings, reason, ..
+        } => Some((readings, reason)),
+        Event::RecordingSaved(meta) => panic!("saved {meta:?} although the server died"),
+        _ => None,
+    });
+    eprintln!("interrupted after {readings} readings: {reason}");
+    assert!(readings > 8_000 && readings < 320_000, "{readings}");
+    engine.send(Command::KeepPartial(true)).unwrap();
+    let kept = common::expect(&engine, "the partial sample", |event| match event {
+        Event::RecordingSaved(meta) => Some(meta),
+        _ => None,
+    });
+    assert_eq!(kept.readings, readings);
+    assert_eq!(kept.label, "no");
 }

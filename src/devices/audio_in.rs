@@ -30,6 +30,8 @@ pub const RING_SECONDS: f64 = 0.5;
 const POLL: Duration = Duration::from_millis(4);
 /// How long one attempt to hand a chunk to the engine waits before checking the stop flag.
 const SEND_WAIT: Duration = Duration::from_millis(50);
+/// How long closing a cpal stream may take before the caller moves on without it.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// An audio input as listed for the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -464,11 +466,31 @@ fn find_input(name: Option<&str>) -> Result<cpal::Device, AudioError> {
     })
 }
 
+/// Drops a cpal stream on a named thread and waits for it at most [`CLOSE_WAIT`].
+///
+/// Why: when the sound server dies under a stream (PulseAudio killed, its socket gone), the
+/// PulseAudio ALSA plugin can deadlock inside libpulse, and cpal's drop, which joins its worker,
+/// never returns (seen here: `pa_mutex_lock` against `pa_memimport_free`). Closing on the
+/// engine thread would freeze the whole application; instead the stuck thread is left behind.
+pub(crate) fn close_stream(stream: cpal::Stream) {
+    let (done_tx, done_rx) = bounded::<()>(1);
+    let spawned = std::thread::Builder::new()
+        .name("audio-close".into())
+        .spawn(move || {
+            drop(stream);
+            let _ = done_tx.send(());
+        });
+    if let Ok(handle) = spawned
+        && done_rx.recv_timeout(CLOSE_WAIT).is_ok()
+    {
+        let _ = handle.join();
+    }
+}
+
 /// An open microphone: a cpal input stream feeding a [`Pipeline`]. Dropping it stops the stream
-/// first, then the thread.
+/// first ([`close_stream`]), then the thread.
 pub struct Microphone {
-    // Field order matters: the stream (and its callback) must stop before the pipeline.
-    _stream: cpal::Stream,
+    stream: Option<cpal::Stream>,
     pipeline: Pipeline,
     /// The device's name.
     pub name: String,
@@ -508,7 +530,7 @@ impl Microphone {
             .play()
             .map_err(|e| AudioError::from_cpal(&label, &e))?;
         Ok(Self {
-            _stream: stream,
+            stream: Some(stream),
             pipeline,
             name: label,
             input_rate_hz: config.sample_rate,
@@ -519,6 +541,15 @@ impl Microphone {
     /// The capture counters.
     pub fn stats(&self) -> &Arc<CaptureStats> {
         self.pipeline.stats()
+    }
+}
+
+impl Drop for Microphone {
+    fn drop(&mut self) {
+        // The callback must stop before the pipeline (dropped after this) stops its thread.
+        if let Some(stream) = self.stream.take() {
+            close_stream(stream);
+        }
     }
 }
 

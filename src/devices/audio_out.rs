@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// A sample being played. Dropping it stops the sound.
 pub struct Playback {
-    _stream: cpal::Stream,
+    stream: Option<cpal::Stream>,
     cursor: Arc<AtomicUsize>,
     frames: usize,
     device_rate_hz: u32,
@@ -77,7 +77,7 @@ impl Playback {
         .map_err(|e| output_error(&name, &e))?;
         stream.play().map_err(|e| output_error(&name, &e))?;
         Ok(Self {
-            _stream: stream,
+            stream: Some(stream),
             cursor,
             frames,
             device_rate_hz: config.sample_rate,
@@ -100,6 +100,14 @@ impl Playback {
     /// Why the stream failed, if it did.
     pub fn error(&self) -> Option<String> {
         self.errors.try_recv().ok()
+    }
+}
+
+impl Drop for Playback {
+    fn drop(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            super::audio_in::close_stream(stream);
+        }
     }
 }
 
