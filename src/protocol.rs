@@ -510,4 +510,11 @@ pub enum Event {
     },
     /// Playback moved (`Some`) or ended (`None`).
     Playback(Option<PlaybackPosition>),
+    /// New columns of the microphone's spectrogram (power in dB per frequency bin, oldest first).
+    AudioSpectrum {
+        /// One column per 20 ms frame step.
+        columns: Vec<Vec<f32>>,
+        /// Frequency of the last bin (half the project's rate).
+        max_hz: f32,
+    },
 }

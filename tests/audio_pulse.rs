@@ -88,9 +88,11 @@ impl Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
+        // The inner test may have killed it already.
         let _ = Process::new("pulseaudio")
             .env("XDG_RUNTIME_DIR", self.runtime.path())
             .arg("--kill")
+            .stderr(Stdio::null())
             .status();
     }
 }
@@ -202,9 +204,18 @@ fn inner_record_and_play() {
         }))
         .unwrap();
     let mut loudest = 0.0f32;
+    let mut peak_bins = Vec::new();
     let saved = common::expect(&engine, "the recording", |event| match event {
         Event::AudioLevel { level, .. } => {
             loudest = loudest.max(level.rms);
+            None
+        }
+        Event::AudioSpectrum { columns, .. } => {
+            peak_bins.extend(columns.iter().map(|column| {
+                (0..column.len())
+                    .max_by(|&a, &b| column[a].total_cmp(&column[b]))
+                    .unwrap()
+            }));
             None
         }
         Event::RecordingSaved(meta) => Some(meta),
@@ -214,6 +225,12 @@ fn inner_record_and_play() {
     let _ = player.wait();
     assert_eq!(saved.readings, 16_000, "1 s at the project's 16 kHz");
     assert!(loudest > 0.05, "the meter saw the tone: rms {loudest}");
+    // 440 Hz with 31.25 Hz bins (FFT 512 at 16 kHz): bin 14, in most columns of the spectrogram.
+    let at_tone = peak_bins.iter().filter(|&&bin| bin == 14).count();
+    assert!(
+        at_tone * 2 > peak_bins.len() && peak_bins.len() > 20,
+        "spectrogram peaks: {peak_bins:?}"
+    );
     let series = Project::open(&dir).unwrap().load_series(saved.id).unwrap();
     let rms = (series
         .values

@@ -61,7 +61,24 @@ fn capture_panel_offers_the_microphone_meter_and_a_countdown() {
         name: "test microphone".into(),
         is_virtual: false,
     });
+    harness.state_mut().view.apply(Event::FormatDetected(
+        tinylab::devices::forwarder::StreamFormat {
+            axes: vec!["audio".into()],
+            rate_hz: 16_000.0,
+        },
+    ));
+    harness.state_mut().view.apply(Event::AudioSpectrum {
+        columns: vec![vec![60.0; 257]; 10],
+        max_hz: 8_000.0,
+    });
     harness.state_mut().state.record_label = "yes".into();
+    harness.step();
+    assert!(
+        harness
+            .query_by_label_contains("Spectrogram (last 5 s, 0 to 8000 Hz)")
+            .is_some()
+    );
+    assert_eq!(harness.state().view.audio.spectrum.len(), 10);
     harness.step();
     harness.get_by_label("Start recording").click();
     harness.step();

@@ -1,5 +1,6 @@
-//! Small pure helpers on audio buffers: mono mixdown of interleaved frames and the loudness
-//! figures a level meter shows (peak, RMS, clipped samples), in fractions of full scale.
+//! Small pure helpers on audio buffers: mono mixdown of interleaved frames, the loudness
+//! figures a level meter shows (peak, RMS, clipped samples), in fractions of full scale, and the
+//! columns of a scrolling spectrogram computed as audio streams in.
 
 /// A sample at or above this fraction of full scale counts as clipped (the converter's limit).
 pub const CLIP_LEVEL: f32 = 0.999;
@@ -84,9 +85,89 @@ impl Level {
     }
 }
 
+/// A spectrogram computed as audio arrives: Hann-windowed frames of `frame` samples every
+/// `stride` samples, each giving a column of `n_fft / 2 + 1` powers in decibels.
+#[derive(Clone, Debug)]
+pub struct LiveSpectrogram {
+    frame: usize,
+    stride: usize,
+    n_fft: usize,
+    window: Vec<f64>,
+    pending: Vec<f32>,
+}
+
+impl LiveSpectrogram {
+    /// The Capture panel's: 25 ms frames every 20 ms (the KWS lab's MFCC framing), FFT 512.
+    pub fn for_rate(rate_hz: f64) -> Self {
+        let frame = ((rate_hz * 0.025).round() as usize).max(16);
+        let stride = ((rate_hz * 0.020).round() as usize).max(1);
+        let n_fft = frame.next_power_of_two();
+        let window = (0..frame)
+            .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / frame as f64).cos())
+            .collect();
+        Self {
+            frame,
+            stride,
+            n_fft,
+            window,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Frequency bins per column.
+    pub fn bins(&self) -> usize {
+        self.n_fft / 2 + 1
+    }
+
+    /// Takes `samples` (any scale) and returns the columns completed, oldest first.
+    pub fn push(&mut self, samples: &[f32]) -> Vec<Vec<f32>> {
+        self.pending.extend_from_slice(samples);
+        let mut columns = Vec::new();
+        let mut start = 0;
+        while let Some(frame) = self.pending.get(start..start + self.frame) {
+            let windowed: Vec<f64> = frame
+                .iter()
+                .zip(&self.window)
+                .map(|(&s, w)| f64::from(s) * w)
+                .collect();
+            let power = super::fft::rfft_power(&windowed, self.n_fft);
+            columns.push(
+                power
+                    .iter()
+                    .map(|p| (10.0 * (p + 1e-10).log10()) as f32)
+                    .collect(),
+            );
+            start += self.stride;
+        }
+        self.pending.drain(..start.min(self.pending.len()));
+        columns
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tone_peaks_in_its_bin_of_the_live_spectrogram() {
+        let mut spectrogram = LiveSpectrogram::for_rate(16_000.0);
+        let tone: Vec<f32> = (0..16_000)
+            .map(|i| (2.0 * std::f32::consts::PI * 1_000.0 * i as f32 / 16_000.0).sin())
+            .collect();
+        // Fed in odd pieces, one second gives a column every 20 ms.
+        let columns: Vec<Vec<f32>> = tone.chunks(333).flat_map(|c| spectrogram.push(c)).collect();
+        assert_eq!(columns.len(), (16_000 - 400) / 320 + 1);
+        for column in &columns {
+            let peak = column
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map(|(bin, _)| bin)
+                .unwrap();
+            // 1 kHz at 16 kHz with a 512-point FFT: bin 32.
+            assert_eq!(peak, 32);
+        }
+    }
 
     #[test]
     fn mixdown_averages_channels() {

@@ -7,7 +7,7 @@
 use super::EngineLoop;
 use crate::devices::audio_in::{AudioMsg, list_inputs};
 use crate::devices::audio_out::Playback;
-use crate::dsp::audio::Level as AudioLevel;
+use crate::dsp::audio::{Level as AudioLevel, LiveSpectrogram};
 use crate::project::MICROPHONE;
 use crate::project::sample::SampleId;
 use crate::protocol::{DeviceSpec, Event, Level, PlaybackPosition};
@@ -41,6 +41,9 @@ pub(super) struct AudioState {
     level: AudioLevel,
     playing: Option<Playing>,
     lister: Option<JoinHandle<()>>,
+    /// The live spectrogram and the columns not yet sent.
+    spectrogram: LiveSpectrogram,
+    columns: Vec<Vec<f32>>,
 }
 
 impl AudioState {
@@ -52,7 +55,17 @@ impl AudioState {
             level: AudioLevel::default(),
             playing: None,
             lister: None,
+            spectrogram: LiveSpectrogram::for_rate(DEFAULT_AUDIO_RATE_HZ),
+            columns: Vec::new(),
         }
+    }
+}
+
+impl AudioState {
+    /// A fresh spectrogram for a stream at `rate_hz`.
+    pub(super) fn reset_spectrogram(&mut self, rate_hz: f64) {
+        self.spectrogram = LiveSpectrogram::for_rate(rate_hz);
+        self.columns.clear();
     }
 }
 
@@ -96,6 +109,8 @@ impl EngineLoop {
         match msg {
             AudioMsg::Chunk { samples, level } => {
                 self.audio.level.merge(&level);
+                let columns = self.audio.spectrogram.push(&samples);
+                self.audio.columns.extend(columns);
                 for sample in samples {
                     self.on_reading(&[sample]);
                 }
@@ -184,6 +199,13 @@ impl EngineLoop {
             let _ = self
                 .events
                 .try_send(Event::AudioLevel { level, lost_frames });
+            if !self.audio.columns.is_empty() {
+                let columns = std::mem::take(&mut self.audio.columns);
+                let max_hz = (self.audio_rate_hz() / 2.0) as f32;
+                let _ = self
+                    .events
+                    .try_send(Event::AudioSpectrum { columns, max_hz });
+            }
             (self.wake)();
         }
         let Some(playing) = &mut self.audio.playing else {

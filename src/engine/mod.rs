@@ -391,6 +391,7 @@ impl EngineLoop {
         if let Err(e) = self.check_microphone_fits(spec) {
             return self.notice(Level::Error, e);
         }
+        self.audio.reset_spectrogram(self.audio_rate_hz());
         match Device::open(
             spec,
             self.format_override.clone(),

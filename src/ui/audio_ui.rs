@@ -21,6 +21,10 @@ const CLIP_HOLD: Duration = Duration::from_millis(1500);
 const LEVEL_STALE: Duration = Duration::from_millis(500);
 /// Columns of the waveform's min/max envelope.
 const ENVELOPE_COLUMNS: usize = 1200;
+/// Spectrogram columns kept: 5 s of 20 ms steps.
+const SPECTRUM_COLUMNS: usize = 250;
+/// Colour range of the spectrogram, in dB of int16-unit power.
+const SPECTRUM_DB: (f32, f32) = (20.0, 140.0);
 /// Lowest level on the meter, in dBFS.
 const METER_FLOOR_DB: f32 = -60.0;
 
@@ -39,6 +43,10 @@ pub struct AudioView {
     pub lost_frames: u64,
     /// The sample playing and where.
     pub playback: Option<PlaybackPosition>,
+    /// The live spectrogram's last columns (dB per bin), oldest first.
+    pub spectrum: std::collections::VecDeque<Vec<f32>>,
+    /// Frequency of the spectrogram's last bin.
+    pub spectrum_max_hz: f32,
 }
 
 impl AudioView {
@@ -58,6 +66,15 @@ impl AudioView {
                 self.lost_frames = lost_frames;
             }
             Event::Playback(position) => self.playback = position,
+            Event::AudioSpectrum { columns, max_hz } => {
+                self.spectrum_max_hz = max_hz;
+                for column in columns {
+                    if self.spectrum.len() >= SPECTRUM_COLUMNS {
+                        self.spectrum.pop_front();
+                    }
+                    self.spectrum.push_back(column);
+                }
+            }
             _ => {}
         }
     }
@@ -241,14 +258,47 @@ pub fn countdown_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) -> bool {
     true
 }
 
+/// The live waveform of the last `window_s` seconds above the live spectrogram.
+pub fn live_audio_ui(app: &TinyLabApp, ui: &mut egui::Ui, window_s: f64, rate_hz: f64) {
+    let height = ui.available_height();
+    live_waveform_ui(app, ui, window_s, rate_hz, height * 0.45);
+    ui.strong(format!(
+        "Spectrogram (last {} s, 0 to {:.0} Hz)",
+        SPECTRUM_COLUMNS / 50,
+        app.view.audio.spectrum_max_hz
+    ));
+    let (low, high) = SPECTRUM_DB;
+    // Every other bin is plenty for the screen; a fixed colour range keeps silence dark.
+    let rows: Vec<Vec<f64>> = app
+        .view
+        .audio
+        .spectrum
+        .iter()
+        .map(|column| {
+            column
+                .iter()
+                .step_by(2)
+                .map(|&db| f64::from(db.clamp(low, high)))
+                .collect()
+        })
+        .collect();
+    super::plot::heatmap_ui(
+        ui,
+        "live_spectrogram",
+        &rows,
+        "frequency bin",
+        ui.available_height(),
+    );
+}
+
 /// The live waveform of the last `window_s` seconds.
-pub fn live_waveform_ui(app: &TinyLabApp, ui: &mut egui::Ui, window_s: f64, rate_hz: f64) {
+fn live_waveform_ui(app: &TinyLabApp, ui: &mut egui::Ui, window_s: f64, rate_hz: f64, height: f32) {
     let count = (window_s * rate_hz) as usize;
     let values: Vec<f32> = app.view.live.tail(0, count).map(|(_, v)| v).collect();
     let newest_s = app.view.live.total as f64 / rate_hz;
     let start_s = newest_s - values.len() as f64 / rate_hz;
     let points = envelope(&values, start_s, rate_hz);
-    waveform_plot("live_waveform", ui.available_height())
+    waveform_plot("live_waveform", height)
         .auto_bounds([false, false])
         .default_x_bounds((newest_s - window_s).max(0.0), newest_s.max(window_s))
         .show(ui, |plot_ui| {

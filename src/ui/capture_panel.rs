@@ -313,7 +313,7 @@ fn live_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     };
     let rate_hz = format.rate_hz.max(1.0);
     if audio_ui::is_audio_project(app) {
-        return audio_ui::live_waveform_ui(app, ui, app.state.live_window_s, rate_hz);
+        return audio_ui::live_audio_ui(app, ui, app.state.live_window_s, rate_hz);
     }
     let count = (app.state.live_window_s * rate_hz) as usize;
     let traces = format

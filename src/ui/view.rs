@@ -371,9 +371,10 @@ impl View {
             }
             Event::Evaluated(evaluation) => self.evaluation = Some(evaluation),
             Event::ModelDescribed(model) => self.model = Some(model),
-            event @ (Event::AudioInputs(_) | Event::AudioLevel { .. } | Event::Playback(_)) => {
-                self.audio.apply(event)
-            }
+            event @ (Event::AudioInputs(_)
+            | Event::AudioLevel { .. }
+            | Event::AudioSpectrum { .. }
+            | Event::Playback(_)) => self.audio.apply(event),
         }
     }
 
