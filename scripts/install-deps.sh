@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages TinyLab needs to build, run and test, if any is missing.
-# Build: pkg-config + libudev-dev (serial port enumeration). Run: X11/Wayland client libraries
-# and Mesa's software OpenGL (the window renders with glow). Screenshots: Xvfb + ImageMagick.
+# Build: pkg-config + libudev-dev (serial port enumeration), libasound2-dev (cpal, audio). Run:
+# X11/Wayland client libraries and Mesa's software OpenGL (the window renders with glow).
+# Screenshots: Xvfb + ImageMagick. Audio tests: PulseAudio with its ALSA plugin and tools (a
+# null sink stands in for a sound card).
 set -euo pipefail
 packages=(
-  build-essential pkg-config libudev-dev
+  build-essential pkg-config libudev-dev libasound2-dev
   libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 libwayland-client0
   libgl1 libegl1 libgl1-mesa-dri
   xvfb xauth imagemagick xdotool
   espeak-ng sox
+  pulseaudio pulseaudio-utils libasound2-plugins
 )
 missing=()
 for p in "${packages[@]}"; do

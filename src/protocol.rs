@@ -1,8 +1,10 @@
 //! The whole vocabulary between the UI (or the CLI, or a test) and the engine: [`Command`]s go
 //! in, [`Event`]s come out. Nothing else is shared, which is what lets every feature run headless.
 
+use crate::devices::audio_in::AudioInputInfo;
 use crate::devices::forwarder::StreamFormat;
 use crate::devices::ports::PortInfo;
+use crate::dsp::audio::Level as AudioLevel;
 use crate::dsp::block::{BlockSteps, DspSettings};
 use crate::dsp::split::{SplitClip, SplitSettings};
 use crate::dsp::windowing::WindowSettings;
@@ -38,6 +40,11 @@ pub enum DeviceSpec {
         rate_hz: f64,
         /// The motion it starts with.
         motion: Motion,
+    },
+    /// A microphone (cpal): mono readings of width 1 at the project's rate, in int16 units.
+    Microphone {
+        /// An id or name from [`Event::AudioInputs`]; `None`: the system's default input.
+        name: Option<String>,
     },
 }
 
@@ -225,6 +232,24 @@ pub enum Command {
         /// Which window of it (clamped to the last one).
         window: usize,
     },
+    // ---- audio ----
+    /// List the microphones again ([`Event::AudioInputs`]).
+    ListAudioInputs,
+    /// Play an audio sample through the default output ([`Event::Playback`] follows it).
+    PlaySample(SampleId),
+    /// Stop the sample playing.
+    StopPlayback,
+}
+
+/// Where a sample's playback is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PlaybackPosition {
+    /// The sample playing.
+    pub id: SampleId,
+    /// Seconds played.
+    pub position_s: f64,
+    /// Its length.
+    pub duration_s: f64,
 }
 
 /// One dot of the feature explorer: a window of a sample, placed by PCA.
@@ -531,5 +556,24 @@ pub enum Event {
         windows: usize,
         /// The steps.
         steps: Arc<BlockSteps>,
+    },
+    // ---- audio ----
+    /// Microphones found (an empty list when there are none; a failure comes as a notice).
+    AudioInputs(Vec<AudioInputInfo>),
+    /// The microphone's level since the last report (about every 40 ms), for the meter.
+    AudioLevel {
+        /// Peak, RMS and clipped samples (full scale 1.0).
+        level: AudioLevel,
+        /// Frames lost since the microphone opened (ring overflow and sound-system overruns).
+        lost_frames: u64,
+    },
+    /// Playback moved (`Some`) or ended (`None`).
+    Playback(Option<PlaybackPosition>),
+    /// New columns of the microphone's spectrogram (power in dB per frequency bin, oldest first).
+    AudioSpectrum {
+        /// One column per 20 ms frame step.
+        columns: Vec<Vec<f32>>,
+        /// Frequency of the last bin (half the project's rate).
+        max_hz: f32,
     },
 }

@@ -3,35 +3,14 @@
 //! label, and on Capture and Dataset a real flow runs against the engine and the virtual board;
 //! on Evaluate, live classification of a file played as a stream.
 
-use egui_kittest::Harness;
+#[path = "common/ui.rs"]
+mod ui_common;
+
 use egui_kittest::kittest::Queryable;
 use std::time::{Duration, Instant};
-use tinylab::ui::state::UiState;
 use tinylab::ui::tab::Tab;
 use tinylab::ui::{Startup, TinyLabApp};
-
-fn harness(startup: Startup) -> Harness<'static, TinyLabApp> {
-    let ctx = egui::Context::default();
-    let app = TinyLabApp::new(&ctx, UiState::default(), startup).unwrap();
-    Harness::builder()
-        .with_size([1280.0, 800.0])
-        .build_ui_state(|ui, app: &mut TinyLabApp| app.ui_frame(ui), app)
-}
-
-/// Steps the UI (the engine runs in real time) until `done` holds.
-fn step_until(
-    harness: &mut Harness<'static, TinyLabApp>,
-    what: &str,
-    done: impl Fn(&TinyLabApp) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done(harness.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-        harness.step();
-    }
-    harness.step();
-}
+use ui_common::{harness, step_until};
 
 #[test]
 fn every_panel_opens_by_its_label() {

@@ -6,6 +6,8 @@
 //! [`forwarder`] is a pure decoder that turns timestamped lines into readings and detects the
 //! axes and the sampling rate. The engine owns all three.
 
+pub mod audio_in;
+pub mod audio_out;
 pub mod forwarder;
 pub mod ports;
 pub mod serial_reader;

@@ -7,6 +7,7 @@
 //! returning [`Features`], and a `steps(..)` function returning the intermediates the Features
 //! panel plots. Arithmetic is `f64` inside (as numpy's) and `f32` in the feature vector.
 
+pub mod audio;
 pub mod block;
 pub mod fft;
 pub mod filter;
@@ -15,6 +16,7 @@ pub mod mfcc;
 pub mod mfe;
 pub mod pca;
 pub mod raw;
+pub mod resample;
 pub mod spectral;
 pub mod spectrogram;
 pub mod speech;

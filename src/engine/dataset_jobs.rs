@@ -69,16 +69,21 @@ pub fn import(plan: ImportPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutput
         ));
     }
     let mut samples = Vec::with_capacity(files.len());
-    for (done, path) in files.iter().enumerate() {
+    for (done, (path, folder_label)) in files.iter().enumerate() {
         ctx.check_cancelled()?;
         ctx.progress(
             done as f32 / files.len() as f32,
             format!("reading {}", path.display()),
         );
         let imported = formats::read_sample(path, fallback_rate_hz).map_err(failed)?;
-        let Some(sample_label) = label.clone().or(imported.label_from_name) else {
+        let Some(sample_label) = label
+            .clone()
+            .or_else(|| folder_label.clone())
+            .or(imported.label_from_name)
+        else {
             return Err(failed(format!(
-                "{}: no label: name files label.something.csv or pass --label",
+                "{}: no label: name files label.something.csv, put them in a folder named after \
+                 the label, or pass --label",
                 path.display()
             )));
         };
@@ -93,8 +98,14 @@ pub fn import(plan: ImportPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutput
                 axes.join(", ")
             )));
         }
-        let file_rate_hz = imported.series.rate_hz;
-        if (file_rate_hz - rate_hz).abs() > 0.01 * rate_hz {
+        let mut series = imported.series;
+        let file_rate_hz = series.rate_hz;
+        let is_audio = matches!(SampleFormat::of(path), Ok(SampleFormat::Wav));
+        if is_audio && file_rate_hz != rate_hz {
+            // Audio at another rate is resampled to the project's (44.1/48 kHz → 16 kHz).
+            series = resample_series(&series, rate_hz)
+                .map_err(|e| failed(format!("{}: {e}", path.display())))?;
+        } else if (file_rate_hz - rate_hz).abs() > 0.01 * rate_hz {
             return Err(failed(format!(
                 "{}: sampled at {file_rate_hz:.1} Hz, but this project works at {rate_hz} Hz; resample the file \
                  first (e.g. `sox in.wav -r {rate_hz} out.wav`)",
@@ -106,7 +117,7 @@ pub fn import(plan: ImportPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutput
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         samples.push(NewSample {
-            series: imported.series,
+            series,
             label: sample_label,
             split: Split::Train,
             source: format!("import:{name}"),
@@ -116,22 +127,62 @@ pub fn import(plan: ImportPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutput
     Ok(JobOutput::Imported(samples))
 }
 
-/// Folders given to import stand for the .csv/.json files directly inside them.
-fn expand_folders(paths: Vec<PathBuf>) -> std::io::Result<Vec<PathBuf>> {
+/// Folders given to import stand for the sample files directly inside them (labels from their
+/// names), plus those in each subfolder, labelled by the subfolder's name: the layout of Google
+/// Speech Commands and of the book's keywords dataset (`FOLDER/yes/*.wav` → label `yes`).
+/// Edge Impulse's `training/` and `testing/` subfolders are the exception: their files keep the
+/// labels in their names.
+fn expand_folders(paths: Vec<PathBuf>) -> std::io::Result<Vec<(PathBuf, Option<String>)>> {
     let mut files = Vec::new();
     for path in paths {
-        if path.is_dir() {
-            let mut inside: Vec<PathBuf> = std::fs::read_dir(&path)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && SampleFormat::of(p).is_ok())
-                .collect();
-            inside.sort();
-            files.extend(inside);
-        } else {
-            files.push(path);
+        if !path.is_dir() {
+            files.push((path, None));
+            continue;
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&path)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for entry in entries {
+            if entry.is_dir() {
+                let name = entry.file_name().map(|n| n.to_string_lossy().into_owned());
+                let label = name.filter(|n| n != "training" && n != "testing");
+                files.extend(
+                    sample_files_in(&entry)?
+                        .into_iter()
+                        .map(|f| (f, label.clone())),
+                );
+            } else if entry.is_file() && SampleFormat::of(&entry).is_ok() {
+                files.push((entry, None));
+            }
         }
     }
     Ok(files)
+}
+
+/// The sample files directly inside `dir`, sorted.
+fn sample_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut inside: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && SampleFormat::of(p).is_ok())
+        .collect();
+    inside.sort();
+    Ok(inside)
+}
+
+/// `series` (one audio axis) resampled to `rate_hz`.
+fn resample_series(
+    series: &crate::project::sample::Series,
+    rate_hz: f64,
+) -> Result<crate::project::sample::Series, crate::dsp::resample::ResampleError> {
+    let from_hz = series.rate_hz.round() as u32;
+    let to_hz = rate_hz.round() as u32;
+    let values = crate::dsp::resample::resample(&series.values, from_hz, to_hz)?;
+    Ok(crate::project::sample::Series {
+        axes: series.axes.clone(),
+        rate_hz,
+        values,
+    })
 }
 
 /// Fixed: everything to one split. Auto: per label, a seeded shuffle puts 20 % (rounded) in

@@ -1,6 +1,8 @@
 //! The open device as the engine sees it: the serial reader thread, the virtual board behind it
-//! (if it is the built-in one), and the decoder that turns its lines into readings.
+//! (if it is the built-in one), and the decoder that turns its lines into readings; or a
+//! microphone, whose format (one `audio` axis at the project's rate) is known from the start.
 
+use crate::devices::audio_in::{AudioMsg, Microphone};
 use crate::devices::forwarder::{Decoded, Decoder, StreamFormat};
 use crate::devices::serial_reader::{ReaderMsg, SerialReader};
 use crate::protocol::DeviceSpec;
@@ -17,8 +19,9 @@ pub struct Device {
     /// Decodes lines into readings and detects the format.
     pub decoder: Decoder,
     // Field order matters: the reader must stop before the board closes the pty under it.
-    reader: SerialReader,
+    reader: Option<SerialReader>,
     board: Option<VirtualBoard>,
+    microphone: Option<Microphone>,
 }
 
 /// What a line turned into, for the engine to act on.
@@ -33,11 +36,14 @@ pub enum LineOutcome {
 
 impl Device {
     /// Opens the device `spec`, with the user's format or automatic detection.
+    /// A microphone's samples go to `audio_tx`, resampled to `audio_rate_hz`.
     pub fn open(
         spec: &DeviceSpec,
         format: Option<StreamFormat>,
         epoch: Instant,
         tx: Sender<ReaderMsg>,
+        audio_tx: Sender<AudioMsg>,
+        audio_rate_hz: f64,
     ) -> Result<Self, String> {
         let decoder = format.map(Decoder::with_format).unwrap_or_default();
         match spec {
@@ -48,8 +54,9 @@ impl Device {
                     name: path.clone(),
                     source: format!("serial:{path}"),
                     decoder,
-                    reader,
+                    reader: Some(reader),
                     board: None,
+                    microphone: None,
                 })
             }
             DeviceSpec::VirtualBoard { rate_hz, motion } => {
@@ -65,8 +72,29 @@ impl Device {
                     name: format!("virtual board ({})", board.path()),
                     source: "virtual-board".into(),
                     decoder,
-                    reader,
+                    reader: Some(reader),
                     board: Some(board),
+                    microphone: None,
+                })
+            }
+            DeviceSpec::Microphone { name } => {
+                let rate_hz = audio_rate_hz.round();
+                let microphone = Microphone::open(name.as_deref(), rate_hz as u32, audio_tx)
+                    .map_err(|e| e.to_string())?;
+                let format = StreamFormat {
+                    axes: vec![crate::project::formats::wav::AUDIO_AXIS.to_owned()],
+                    rate_hz,
+                };
+                Ok(Self {
+                    name: format!(
+                        "{} ({} Hz, {} ch)",
+                        microphone.name, microphone.input_rate_hz, microphone.channels
+                    ),
+                    source: format!("microphone:{}", microphone.name),
+                    decoder: Decoder::with_format(format),
+                    reader: None,
+                    board: None,
+                    microphone: Some(microphone),
                 })
             }
         }
@@ -84,7 +112,12 @@ impl Device {
 
     /// Lines the reader had to drop because the engine was behind.
     pub fn dropped_lines(&self) -> u64 {
-        self.reader.dropped_lines()
+        self.reader.as_ref().map_or(0, SerialReader::dropped_lines)
+    }
+
+    /// The microphone, if this is one.
+    pub fn microphone(&self) -> Option<&Microphone> {
+        self.microphone.as_ref()
     }
 
     /// Feeds one received line to the decoder.

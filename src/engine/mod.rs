@@ -7,6 +7,7 @@
 //! [`jobs`]; live readings go out with `try_send` and are counted when the UI is too slow, every
 //! other event is sent with a bounded wait.
 
+mod audio;
 mod dataset_jobs;
 mod device;
 pub mod evaluation;
@@ -161,6 +162,8 @@ struct EngineLoop {
     stream_rx: Receiver<streaming::StreamMsg>,
     /// Live classification of the stream, when started.
     live_session: Option<streaming::LiveSession>,
+    /// Microphone samples, level and playback.
+    audio: audio::AudioState,
 }
 
 impl EngineLoop {
@@ -194,6 +197,7 @@ impl EngineLoop {
             stream_tx,
             stream_rx,
             live_session: None,
+            audio: audio::AudioState::new(),
         }
     }
 
@@ -217,6 +221,9 @@ impl EngineLoop {
                 },
                 recv(self.stream_rx) -> msg => if let Ok(msg) = msg {
                     self.handle_stream(msg);
+                },
+                recv(self.audio.rx) -> msg => if let Ok(msg) = msg {
+                    self.handle_audio(msg);
                 },
                 recv(ticker) -> _ => self.on_tick(),
             }
@@ -336,6 +343,9 @@ impl EngineLoop {
                 label,
                 keep_original,
             } => self.apply_split(sample, &clips, &label, keep_original),
+            Command::ListAudioInputs => self.list_audio_inputs(),
+            Command::PlaySample(id) => self.play_sample(id),
+            Command::StopPlayback => self.stop_playback(),
         }
     }
 
@@ -405,11 +415,17 @@ impl EngineLoop {
 
     fn connect(&mut self, spec: &DeviceSpec) {
         self.disconnect(None);
+        if let Err(e) = self.check_microphone_fits(spec) {
+            return self.notice(Level::Error, e);
+        }
+        self.audio.reset_spectrogram(self.audio_rate_hz());
         match Device::open(
             spec,
             self.format_override.clone(),
             self.epoch,
             self.reader_tx.clone(),
+            self.audio.tx.clone(),
+            self.audio_rate_hz(),
         ) {
             Ok(device) => {
                 self.emit(Event::DeviceConnected {
@@ -463,6 +479,7 @@ impl EngineLoop {
         self.live_stream_ended();
         // Lines still queued from the closed reader belong to no device now.
         while self.reader_rx.try_recv().is_ok() {}
+        while self.audio.rx.try_recv().is_ok() {}
         self.flush_live();
         self.live_dropped = 0;
         if let Some(recording) = self.recording.take() {
@@ -625,6 +642,7 @@ impl EngineLoop {
 
     fn on_tick(&mut self) {
         self.flush_live();
+        self.audio_tick();
         let now = Instant::now();
         let Some(recording) = &self.recording else {
             return;

@@ -84,6 +84,8 @@ pub struct Forms {
     pub live: super::live_panel::LiveForm,
     /// The split review window.
     pub split: super::split_review::SplitForm,
+    /// Microphone choice and recording countdown.
+    pub audio: super::audio_ui::AudioForms,
 }
 
 impl Default for Forms {
@@ -113,6 +115,7 @@ impl Default for Forms {
             eval_percent: true,
             live: Default::default(),
             split: Default::default(),
+            audio: super::audio_ui::AudioForms::default(),
         }
     }
 }
@@ -237,7 +240,7 @@ impl TinyLabApp {
                 self.forms.new_project_dir = first.display().to_string()
             }
             DialogPurpose::OpenProject => self.send(Command::OpenProject { dir: first }),
-            DialogPurpose::ImportFiles => {
+            DialogPurpose::ImportFiles | DialogPurpose::ImportFolder => {
                 self.send(Command::Import {
                     files: paths,
                     label: None,

@@ -2,6 +2,7 @@
 //! stream's detected axes and rate, watch the live scrolling plot, and record labelled samples.
 
 use super::app::TinyLabApp;
+use super::audio_ui;
 use super::plot::{Trace, stacked_plots_ui};
 use crate::devices::forwarder::StreamFormat;
 use crate::project::sample::Split;
@@ -22,8 +23,10 @@ pub fn capture_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 device_ui(app, ui);
                 ui.add_space(8.0);
-                format_ui(app, ui);
-                ui.add_space(8.0);
+                if !audio_ui::is_audio_project(app) {
+                    format_ui(app, ui);
+                    ui.add_space(8.0);
+                }
                 record_ui(app, ui);
             });
         });
@@ -51,6 +54,10 @@ fn device_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         }
     }
     ui.separator();
+    if audio_ui::is_audio_project(app) {
+        audio_ui::microphone_ui(app, ui);
+        return;
+    }
 
     ui.label("Serial board");
     ui.horizontal(|ui| {
@@ -256,6 +263,8 @@ fn record_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
             app.send(Command::CancelRecording);
             app.view.recording = None;
         }
+    } else if audio_ui::countdown_ui(app, ui) {
+        // Counting down: the recording starts when it ends.
     } else {
         let ready = app.view.device.name.is_some() && app.view.project.is_some();
         let record = ui
@@ -271,12 +280,7 @@ fn record_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
                 seconds: app.state.record_seconds,
                 split: app.state.record_split,
             };
-            app.view.recording = Some(super::view::RecordingView {
-                label: request.label.clone(),
-                readings: 0,
-                target: 0,
-            });
-            app.send(Command::StartRecording(request));
+            audio_ui::request_recording(app, request);
         }
         ui.small("Ctrl+R records with these settings.");
     }
@@ -308,6 +312,9 @@ fn live_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         return;
     };
     let rate_hz = format.rate_hz.max(1.0);
+    if audio_ui::is_audio_project(app) {
+        return audio_ui::live_audio_ui(app, ui, app.state.live_window_s, rate_hz);
+    }
     let count = (app.state.live_window_s * rate_hz) as usize;
     let traces = format
         .axes

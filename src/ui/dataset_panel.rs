@@ -273,7 +273,20 @@ fn files_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
             "test",
         );
     });
-    if ui.button("Import CSV / Edge Impulse JSON…").clicked() {
+    if super::audio_ui::is_audio_project(app) {
+        if ui.button("Import WAV files…").clicked() {
+            app.open_dialog(DialogPurpose::ImportFiles);
+        }
+        if ui
+            .button("Import folder of labels…")
+            .on_hover_text(
+                "A folder with one subfolder per label, e.g. yes/, no/ (Speech Commands)",
+            )
+            .clicked()
+        {
+            app.open_dialog(DialogPurpose::ImportFolder);
+        }
+    } else if ui.button("Import CSV / Edge Impulse JSON…").clicked() {
         app.open_dialog(DialogPurpose::ImportFiles);
     }
     ui.horizontal(|ui| {
@@ -290,7 +303,7 @@ fn files_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     }
 }
 
-fn sample_plot_ui(app: &TinyLabApp, ui: &mut egui::Ui) {
+fn sample_plot_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     let Some(focused) = app.forms.focused else {
         return;
     };
@@ -313,6 +326,10 @@ fn sample_plot_ui(app: &TinyLabApp, ui: &mut egui::Ui) {
         series.readings(),
         series.rate_hz
     ));
+    if super::audio_ui::is_audio_project(app) {
+        let (id, series) = (*id, series.clone());
+        return super::audio_ui::sample_waveform_ui(app, ui, id, &series);
+    }
     let rate_hz = series.rate_hz.max(1e-9);
     let traces = series
         .axes

@@ -17,6 +17,8 @@ pub enum DialogPurpose {
     ImportFiles,
     /// Choose where to export the dataset.
     ExportFolder,
+    /// Choose a folder of samples, one subfolder per label.
+    ImportFolder,
 }
 
 /// Dialogs in flight and their answers.
@@ -47,9 +49,13 @@ impl Dialogs {
                 let paths = match purpose {
                     DialogPurpose::NewProjectFolder
                     | DialogPurpose::OpenProject
-                    | DialogPurpose::ExportFolder => dialog.pick_folder().into_iter().collect(),
+                    | DialogPurpose::ExportFolder
+                    | DialogPurpose::ImportFolder => dialog.pick_folder().into_iter().collect(),
                     DialogPurpose::ImportFiles => dialog
-                        .add_filter("Sensor samples (CSV, Edge Impulse JSON)", &["csv", "json"])
+                        .add_filter(
+                            "Samples (CSV, Edge Impulse JSON, WAV)",
+                            &["csv", "json", "wav"],
+                        )
                         .pick_files()
                         .unwrap_or_default(),
                 };

@@ -2,6 +2,7 @@
 //! the [`view::View`] and send [`Command`](crate::protocol::Command)s; they never compute or wait.
 
 pub mod app;
+pub mod audio_ui;
 mod capture_panel;
 mod dataset_panel;
 pub mod dialogs;

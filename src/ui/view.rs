@@ -50,6 +50,8 @@ pub struct LiveBuffer {
     pub axes: Vec<VecDeque<f32>>,
     /// Readings received since the device connected (x position of the newest one).
     pub total: u64,
+    /// Readings kept per axis (at least [`LIVE_CAPACITY`]).
+    pub capacity: usize,
 }
 
 impl LiveBuffer {
@@ -57,12 +59,13 @@ impl LiveBuffer {
         if width == 0 {
             return;
         }
+        let capacity = self.capacity.max(LIVE_CAPACITY);
         if self.axes.len() != width {
-            self.axes = vec![VecDeque::with_capacity(LIVE_CAPACITY); width];
+            self.axes = vec![VecDeque::with_capacity(capacity); width];
         }
         for reading in values.chunks_exact(width) {
             for (ring, &value) in self.axes.iter_mut().zip(reading) {
-                if ring.len() == LIVE_CAPACITY {
+                if ring.len() >= capacity {
                     ring.pop_front();
                 }
                 ring.push_back(value);
@@ -198,6 +201,8 @@ pub struct View {
     pub live_classification: super::live_panel::LiveView,
     /// Clips proposed for the sample being split.
     pub split: Option<super::split_review::SplitView>,
+    /// Microphones, level, playback.
+    pub audio: super::audio_ui::AudioView,
 }
 
 impl View {
@@ -262,7 +267,11 @@ impl View {
                 };
                 self.live = LiveBuffer::default();
             }
-            Event::FormatDetected(format) => self.device.format = Some(format),
+            Event::FormatDetected(format) => {
+                // Keep a minute of readings whatever the rate (audio: a minute at 16 kHz).
+                self.live.capacity = (format.rate_hz * 60.0) as usize;
+                self.device.format = Some(format);
+            }
             Event::Readings { values, width } => self.live.push(&values, width),
             Event::DeviceClosed { reason } => {
                 self.device = DeviceView::default();
@@ -396,6 +405,10 @@ impl View {
             } => {
                 self.split = Some(super::split_review::SplitView::new(sample, series, clips));
             }
+            event @ (Event::AudioInputs(_)
+            | Event::AudioLevel { .. }
+            | Event::AudioSpectrum { .. }
+            | Event::Playback(_)) => self.audio.apply(event),
         }
     }
 

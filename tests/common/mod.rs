@@ -52,3 +52,40 @@ pub fn ok(args: &[&str]) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// Writes a WAV of a 440 Hz sine at half full scale on the first channel (the others silent),
+/// `seconds` long, as `bits`-bit integers or 32-bit floats.
+pub fn write_tone_wav(
+    path: &std::path::Path,
+    rate_hz: u32,
+    channels: u16,
+    bits: u16,
+    float: bool,
+    seconds: f64,
+) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate_hz,
+        bits_per_sample: bits,
+        sample_format: if float {
+            hound::SampleFormat::Float
+        } else {
+            hound::SampleFormat::Int
+        },
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    let frames = (f64::from(rate_hz) * seconds).round() as usize;
+    for i in 0..frames {
+        let v = 0.5 * (2.0 * std::f64::consts::PI * 440.0 * i as f64 / f64::from(rate_hz)).sin();
+        for channel in 0..channels {
+            let v = if channel == 0 { v } else { 0.0 };
+            if float {
+                writer.write_sample(v as f32).unwrap();
+            } else {
+                let full = f64::from(1u32 << (bits - 1)) - 1.0;
+                writer.write_sample((v * full).round() as i32).unwrap();
+            }
+        }
+    }
+    writer.finalize().unwrap();
+}

@@ -36,10 +36,8 @@ pub fn read_series(path: &Path) -> Result<Series, FormatError> {
     if interleaved.is_empty() {
         return Err(FormatError::new(path, "the WAV file holds no audio"));
     }
-    let values = interleaved
-        .chunks(channels)
-        .map(|frame| frame.iter().sum::<f32>() / frame.len() as f32)
-        .collect();
+    let mut values = Vec::with_capacity(interleaved.len() / channels);
+    crate::dsp::audio::mix_to_mono(&interleaved, channels, &mut values);
     Ok(Series {
         axes: vec![AUDIO_AXIS.to_owned()],
         rate_hz: f64::from(spec.sample_rate),
