@@ -306,6 +306,8 @@ fn live_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     let Some(format) = app.view.device.format.clone() else {
         ui.label(if app.view.device.name.is_some() {
             "Waiting for readings…"
+        } else if audio_ui::is_audio_project(app) {
+            "Connect the microphone to see and hear its signal here."
         } else {
             "Connect a board or start the virtual board to see its signal here."
         });
