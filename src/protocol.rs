@@ -158,6 +158,17 @@ pub enum Command {
         /// Where they go.
         split: SplitChoice,
     },
+    /// Add `copies` noisy versions of every training sample (not of the noise label itself):
+    /// a stretch of a training sample labelled `noise_label` mixed in at `snr_db` (a job; one
+    /// Undo removes them).
+    MixNoise {
+        /// Label of the background-noise recordings, e.g. `noise`.
+        noise_label: String,
+        /// Signal-to-noise ratio, dB.
+        snr_db: f32,
+        /// Versions per sample.
+        copies: usize,
+    },
     /// Export the dataset as a job, into `training/` and `testing/` folders.
     Export {
         /// Output folder.

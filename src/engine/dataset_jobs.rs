@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 pub enum JobOutput {
     /// Parsed samples, ready to add to the project.
     Imported(Vec<NewSample>),
+    /// Augmented copies (background noise mixed in), ready to add to the project.
+    Augmented(Vec<NewSample>),
     /// A sentence saying what was written.
     Done(String),
     /// Features of the whole dataset.

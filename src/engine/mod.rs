@@ -14,6 +14,7 @@ pub mod evaluation;
 pub mod features_job;
 pub mod jobs;
 pub mod live;
+mod noise_mix;
 mod split;
 mod streaming;
 pub mod train_job;
@@ -322,6 +323,11 @@ impl EngineLoop {
                 split,
             } => self.start_import(files, label, split),
             Command::Export { out_dir, format } => self.start_export(out_dir, format),
+            Command::MixNoise {
+                noise_label,
+                snr_db,
+                copies,
+            } => self.start_noise_mix(noise_label, snr_db, copies),
             Command::CancelJob(id) => {
                 self.jobs.cancel(id);
             }
@@ -751,6 +757,26 @@ impl EngineLoop {
         });
     }
 
+    fn start_noise_mix(&mut self, noise_label: String, snr_db: f32, copies: usize) {
+        let Some(project) = &self.project else {
+            return self.notice(Level::Error, "open a project before mixing noise");
+        };
+        let plan = noise_mix::NoiseMixPlan {
+            samples: project
+                .samples()
+                .iter()
+                .map(|m| (m.clone(), project.sample_path(m)))
+                .collect(),
+            noise_label,
+            snr_db,
+            copies: copies.max(1),
+            seed: project.settings().model.training.seed,
+        };
+        self.spawn_job(format!("noise mixing at {snr_db} dB"), move |ctx| {
+            noise_mix::mix_noise(plan, ctx)
+        });
+    }
+
     fn start_features(&mut self) {
         let Some(project) = &self.project else {
             return self.notice(Level::Error, "open a project before generating features");
@@ -859,7 +885,10 @@ impl EngineLoop {
                 self.jobs.finished(id);
                 let name = self.job_names.remove(&id).unwrap_or_default();
                 let outcome = match result {
-                    Ok(JobOutput::Imported(samples)) => self.add_imported(samples),
+                    Ok(JobOutput::Imported(samples)) => self.add_imported(samples, "imported"),
+                    Ok(JobOutput::Augmented(samples)) => {
+                        self.add_imported(samples, "added background-noise copies:")
+                    }
                     Ok(JobOutput::Done(text)) => JobOutcome::Done(text),
                     Ok(JobOutput::Features(set)) => self.features_ready(*set),
                     Ok(output @ (JobOutput::Trained(..) | JobOutput::Evaluated(..))) => {
@@ -916,9 +945,10 @@ impl EngineLoop {
         JobOutcome::Done(text)
     }
 
-    fn add_imported(&mut self, samples: Vec<NewSample>) -> JobOutcome {
+    /// Adds a job's samples as one undoable step; `verb` says what the job did ("imported").
+    fn add_imported(&mut self, samples: Vec<NewSample>, verb: &str) -> JobOutcome {
         let Some(project) = &mut self.project else {
-            return JobOutcome::Failed("the project was closed during the import".into());
+            return JobOutcome::Failed("the project was closed during the job".into());
         };
         let test = samples.iter().filter(|s| s.split == Split::Test).count();
         let total = samples.len();
@@ -930,11 +960,11 @@ impl EngineLoop {
                 );
                 self.emit_dataset();
                 JobOutcome::Done(format!(
-                    "imported {total} samples ({} train, {test} test)",
+                    "{verb} {total} samples ({} train, {test} test)",
                     total - test
                 ))
             }
-            Err(e) => JobOutcome::Failed(format!("nothing was imported: {e}")),
+            Err(e) => JobOutcome::Failed(format!("nothing was added: {e}")),
         }
     }
 }

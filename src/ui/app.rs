@@ -74,6 +74,8 @@ pub struct Forms {
     pub preview_requested: Option<(SampleId, usize, u64)>,
     /// MFCC step shown.
     pub mfcc_step: super::features_panel::MfccStep,
+    /// Background-noise mixing settings in the Dataset panel.
+    pub noise_mix: NoiseMixForm,
     /// Run whose curves are overlaid in the Train panel.
     pub compare_run: Option<String>,
     /// Data the Evaluate panel shows.
@@ -110,12 +112,34 @@ impl Default for Forms {
             preview_window: 0,
             preview_requested: None,
             mfcc_step: super::features_panel::MfccStep::default(),
+            noise_mix: NoiseMixForm::default(),
             compare_run: None,
             eval_set: crate::project::runs::DataSet::Test,
             eval_percent: true,
             live: Default::default(),
             split: Default::default(),
             audio: super::audio_ui::AudioForms::default(),
+        }
+    }
+}
+
+/// The Dataset panel's background-noise mixing form.
+#[derive(Debug)]
+pub struct NoiseMixForm {
+    /// Label of the noise recordings (the KWS lab's is `noise`).
+    pub label: String,
+    /// Signal-to-noise ratio, dB.
+    pub snr_db: f32,
+    /// Copies per sample.
+    pub copies: usize,
+}
+
+impl Default for NoiseMixForm {
+    fn default() -> Self {
+        Self {
+            label: "noise".into(),
+            snr_db: 10.0,
+            copies: 1,
         }
     }
 }

@@ -286,6 +286,7 @@ fn files_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         {
             app.open_dialog(DialogPurpose::ImportFolder);
         }
+        noise_mix_ui(app, ui);
     } else if ui.button("Import CSV / Edge Impulse JSON…").clicked() {
         app.open_dialog(DialogPurpose::ImportFiles);
     }
@@ -347,6 +348,55 @@ fn sample_plot_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         &units,
         ui.available_height(),
     );
+}
+
+/// Background-noise mixing: noisy copies of every training sample, at a chosen SNR.
+fn noise_mix_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
+    egui::CollapsingHeader::new("Mix in background noise")
+        .id_salt("noise_mix")
+        .show(ui, |ui| {
+            let labels = app.view.known_labels();
+            let form = &mut app.forms.noise_mix;
+            ui.horizontal(|ui| {
+                let name = ui.label("Noise label");
+                egui::ComboBox::from_id_salt("noise_label")
+                    .selected_text(form.label.clone())
+                    .show_ui(ui, |ui| {
+                        for label in &labels {
+                            ui.selectable_value(&mut form.label, label.clone(), label);
+                        }
+                    })
+                    .response
+                    .labelled_by(name.id);
+            });
+            ui.horizontal(|ui| {
+                let name = ui.label("SNR");
+                ui.add(
+                    egui::DragValue::new(&mut form.snr_db)
+                        .range(-10.0..=40.0)
+                        .suffix(" dB"),
+                )
+                .labelled_by(name.id);
+                let name = ui.label("copies");
+                ui.add(egui::DragValue::new(&mut form.copies).range(1..=10))
+                    .labelled_by(name.id);
+            });
+            let command = Command::MixNoise {
+                noise_label: form.label.clone(),
+                snr_db: form.snr_db,
+                copies: form.copies,
+            };
+            if ui
+                .button("Add noisy copies of the training samples")
+                .on_hover_text(
+                    "Each training sample of the other labels gets copies with a stretch of a noise \
+                     recording mixed in at this signal-to-noise ratio (Ctrl+Z removes them)",
+                )
+                .clicked()
+            {
+                app.send(command);
+            }
+        });
 }
 
 /// "Split into words" for one selected audio sample: opens the split review window.
