@@ -248,6 +248,13 @@ pub enum Command {
     ListAudioInputs,
     /// Play an audio sample through the default output ([`Event::Playback`] follows it).
     PlaySample(SampleId),
+    /// Play part of an audio sample (a proposed clip in the split review), readings `range`.
+    PlayClip {
+        /// The sample.
+        sample: SampleId,
+        /// First and one-past-last reading.
+        range: std::ops::Range<usize>,
+    },
     /// Stop the sample playing.
     StopPlayback,
 }

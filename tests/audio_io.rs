@@ -529,3 +529,46 @@ fn playing_a_sample_either_reports_its_position_or_says_why_it_cannot() {
         }
     }
 }
+
+#[test]
+fn playing_a_clip_starts_at_the_clip_or_says_why_it_cannot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = kws_project(&tmp.path().join("kws"));
+    let wav = tmp.path().join("yes.1.wav");
+    write_wav(&wav, 16_000, 1, 16, false);
+    assert!(matches!(import(&dir, vec![wav], None), JobOutcome::Done(_)));
+    let id = samples_of(&dir)[0].id;
+    let engine = Engine::start(|| {}).unwrap();
+    engine.send(Command::OpenProject { dir }).unwrap();
+    // Outside the sample: refused in words.
+    engine
+        .send(Command::PlayClip {
+            sample: id,
+            range: 9_000..9_100,
+        })
+        .unwrap();
+    let refusal = common::expect(&engine, "a refusal", |event| match event {
+        Event::Notice { text, .. } if text.contains("to play") => Some(text),
+        _ => None,
+    });
+    assert!(refusal.contains("9000..9100"), "{refusal}");
+    // The second half (readings 4000..8000 of 0.5 s at 16 kHz): the cursor starts at 0.25 s.
+    engine
+        .send(Command::PlayClip {
+            sample: id,
+            range: 4_000..8_000,
+        })
+        .unwrap();
+    let answer = common::expect(&engine, "playback or an error", |event| match event {
+        Event::Playback(Some(position)) => Some(Ok(position)),
+        Event::Notice { text, .. } if text.contains("play") => Some(Err(text)),
+        _ => None,
+    });
+    match answer {
+        Ok(position) => assert!((position.position_s - 0.25).abs() < 1e-9, "{position:?}"),
+        Err(text) => assert!(
+            text.contains("no sound output") || text.contains("could not use"),
+            "{text}"
+        ),
+    }
+}

@@ -28,6 +28,8 @@ struct Playing {
     id: SampleId,
     playback: Playback,
     duration_s: f64,
+    /// Where in the sample the played part starts.
+    offset_s: f64,
     /// The position last seen and when it last changed.
     last_position_s: f64,
     moved_at: std::time::Instant,
@@ -149,7 +151,9 @@ impl EngineLoop {
         }
     }
 
-    pub(super) fn play_sample(&mut self, id: SampleId) {
+    /// Plays sample `id`, or only readings `range` of it; positions are reported from the
+    /// sample's start either way, so the waveform's cursor sits on the clip.
+    pub(super) fn play_sample(&mut self, id: SampleId, range: Option<std::ops::Range<usize>>) {
         self.stop_playback();
         let Some(project) = &self.project else {
             return self.notice(Level::Error, "no project is open");
@@ -162,20 +166,32 @@ impl EngineLoop {
             Err(e) => return self.notice(Level::Error, e.to_string()),
         };
         let rate_hz = series.rate_hz.round() as u32;
-        let samples = series.axis(0).collect::<Vec<f32>>();
-        match Playback::start(&samples, rate_hz) {
+        let all = series.axis(0).collect::<Vec<f32>>();
+        let range = range.unwrap_or(0..all.len());
+        let Some(samples) = all.get(range.clone()).filter(|s| !s.is_empty()) else {
+            return self.notice(
+                Level::Error,
+                format!(
+                    "{id} has no readings {}..{} to play",
+                    range.start, range.end
+                ),
+            );
+        };
+        match Playback::start(samples, rate_hz) {
             Ok(playback) => {
                 let duration_s = series.duration_s();
+                let offset_s = range.start as f64 / series.rate_hz.max(1.0);
                 self.audio.playing = Some(Playing {
                     id,
                     playback,
                     duration_s,
+                    offset_s,
                     last_position_s: 0.0,
                     moved_at: std::time::Instant::now(),
                 });
                 self.emit(Event::Playback(Some(PlaybackPosition {
                     id,
-                    position_s: 0.0,
+                    position_s: offset_s,
                     duration_s,
                 })));
             }
@@ -229,7 +245,7 @@ impl EngineLoop {
         }
         let position = PlaybackPosition {
             id: playing.id,
-            position_s,
+            position_s: playing.offset_s + position_s,
             duration_s: playing.duration_s,
         };
         let _ = self.events.try_send(Event::Playback(Some(position)));

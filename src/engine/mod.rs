@@ -350,7 +350,8 @@ impl EngineLoop {
                 keep_original,
             } => self.apply_split(sample, &clips, &label, keep_original),
             Command::ListAudioInputs => self.list_audio_inputs(),
-            Command::PlaySample(id) => self.play_sample(id),
+            Command::PlaySample(id) => self.play_sample(id, None),
+            Command::PlayClip { sample, range } => self.play_sample(sample, Some(range)),
             Command::StopPlayback => self.stop_playback(),
         }
     }

@@ -128,6 +128,7 @@ fn body_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, view: &SplitView) {
         });
     }
     waveform_ui(ui, view, &app.forms.split.accepted);
+    let mut play = None;
     egui::ScrollArea::vertical()
         .max_height(160.0)
         .show(ui, |ui| {
@@ -137,19 +138,33 @@ fn body_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, view: &SplitView) {
                 .zip(app.forms.split.accepted.iter_mut())
                 .enumerate()
             {
-                ui.checkbox(
-                    accepted,
-                    format!(
-                        "clip {} at {:.2}-{:.2} s (word {:.2}-{:.2} s)",
-                        index + 1,
-                        clip.clip.start as f64 / rate,
-                        clip.clip.end as f64 / rate,
-                        clip.word.start as f64 / rate,
-                        clip.word.end as f64 / rate
-                    ),
-                );
+                ui.horizontal(|ui| {
+                    if ui
+                        .small_button(format!("Play clip {}", index + 1))
+                        .clicked()
+                    {
+                        play = Some(clip.clip.clone());
+                    }
+                    ui.checkbox(
+                        accepted,
+                        format!(
+                            "clip {} at {:.2}-{:.2} s (word {:.2}-{:.2} s)",
+                            index + 1,
+                            clip.clip.start as f64 / rate,
+                            clip.clip.end as f64 / rate,
+                            clip.word.start as f64 / rate,
+                            clip.word.end as f64 / rate
+                        ),
+                    );
+                });
             }
         });
+    if let Some(range) = play {
+        app.send(Command::PlayClip {
+            sample: view.sample,
+            range,
+        });
+    }
     ui.horizontal(|ui| {
         if ui.button("Accept all").clicked() {
             app.forms.split.accepted.iter_mut().for_each(|a| *a = true);
