@@ -21,7 +21,7 @@ use tinylab::devices::audio_in::{AudioMsg, PipelineConfig, start_pipeline};
 use tinylab::dsp::resample::resample;
 use tinylab::engine::Engine;
 use tinylab::labs;
-use tinylab::project::sample::SampleMeta;
+use tinylab::project::sample::{SampleId, SampleMeta};
 use tinylab::project::{DATASET_FILE, Project};
 use tinylab::protocol::{Command, Event, JobOutcome, SplitChoice};
 
@@ -495,16 +495,22 @@ fn a_folder_of_label_subfolders_imports_with_those_labels() {
 
 // ---- playback ---------------------------------------------------------------------------------
 
-#[test]
-fn playing_a_sample_either_reports_its_position_or_says_why_it_cannot() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = kws_project(&tmp.path().join("kws"));
-    let wav = tmp.path().join("yes.1.wav");
+/// A KWS project in `root` with one imported 0.5 s clip, open in an engine.
+fn engine_with_one_clip(root: &Path) -> (Engine, SampleId) {
+    let dir = kws_project(&root.join("kws"));
+    let wav = root.join("yes.1.wav");
     write_wav(&wav, 16_000, 1, 16, false);
     assert!(matches!(import(&dir, vec![wav], None), JobOutcome::Done(_)));
     let id = samples_of(&dir)[0].id;
     let engine = Engine::start(|| {}).unwrap();
     engine.send(Command::OpenProject { dir }).unwrap();
+    (engine, id)
+}
+
+#[test]
+fn playing_a_sample_either_reports_its_position_or_says_why_it_cannot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (engine, id) = engine_with_one_clip(tmp.path());
     engine.send(Command::PlaySample(id)).unwrap();
     let answer = common::expect(&engine, "playback or an error", |event| match event {
         Event::Playback(Some(position)) => Some(Ok(position)),
@@ -533,13 +539,7 @@ fn playing_a_sample_either_reports_its_position_or_says_why_it_cannot() {
 #[test]
 fn playing_a_clip_starts_at_the_clip_or_says_why_it_cannot() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = kws_project(&tmp.path().join("kws"));
-    let wav = tmp.path().join("yes.1.wav");
-    write_wav(&wav, 16_000, 1, 16, false);
-    assert!(matches!(import(&dir, vec![wav], None), JobOutcome::Done(_)));
-    let id = samples_of(&dir)[0].id;
-    let engine = Engine::start(|| {}).unwrap();
-    engine.send(Command::OpenProject { dir }).unwrap();
+    let (engine, id) = engine_with_one_clip(tmp.path());
     // Outside the sample: refused in words.
     engine
         .send(Command::PlayClip {

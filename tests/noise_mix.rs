@@ -128,17 +128,7 @@ fn mixing_without_noise_recordings_says_what_to_record() {
             copies: 1,
         })
         .unwrap();
-    let why = loop {
-        match engine.recv_timeout(common::WAIT) {
-            Some(Event::JobFinished {
-                outcome: JobOutcome::Failed(why),
-                ..
-            }) => break why,
-            Some(Event::JobFinished { outcome, .. }) => panic!("{outcome:?}"),
-            Some(_) => {}
-            None => panic!("no answer"),
-        }
-    };
+    let why = common::expect_job_failure(&engine);
     assert!(
         why.contains("\"noise\"") && why.contains("record or import"),
         "{why}"

@@ -198,17 +198,7 @@ fn evaluating_without_a_run_says_to_train_first() {
     let dir = tempfile::tempdir().unwrap();
     let engine = demo(dir.path());
     engine.send(Command::Evaluate { run: None }).unwrap();
-    let why = loop {
-        match engine.recv_timeout(common::WAIT) {
-            Some(Event::JobFinished {
-                outcome: JobOutcome::Failed(why),
-                ..
-            }) => break why,
-            Some(Event::JobFinished { outcome, .. }) => panic!("{outcome:?}"),
-            Some(_) => {}
-            None => panic!("no answer"),
-        }
-    };
+    let why = common::expect_job_failure(&engine);
     assert!(
         why.contains("no training run yet") && why.contains("Train"),
         "{why}"

@@ -34,6 +34,22 @@ pub fn expect<T>(engine: &Engine, what: &str, mut pick: impl FnMut(Event) -> Opt
     panic!("no {what} within {WAIT:?}");
 }
 
+/// Waits for the next job to end and returns why it failed; a job that ends otherwise, or no
+/// answer within [`WAIT`], fails the test.
+pub fn expect_job_failure(engine: &Engine) -> String {
+    loop {
+        match engine.recv_timeout(WAIT) {
+            Some(Event::JobFinished {
+                outcome: JobOutcome::Failed(why),
+                ..
+            }) => return why,
+            Some(Event::JobFinished { outcome, .. }) => panic!("the job did not fail: {outcome:?}"),
+            Some(_) => {}
+            None => panic!("no job ended within {WAIT:?}"),
+        }
+    }
+}
+
 /// Runs the `tinylab` binary with `args`.
 pub fn tinylab(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_tinylab"))
