@@ -6,19 +6,36 @@
 #[path = "common/ui.rs"]
 mod ui_common;
 
+use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::time::{Duration, Instant};
 use tinylab::ui::tab::Tab;
 use tinylab::ui::{Startup, TinyLabApp};
 use ui_common::{harness, step_until};
 
-#[test]
-fn every_panel_opens_by_its_label() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut harness = harness(Startup::Demo(tmp.path().join("demo")));
+/// The window on a fresh demo project (16 samples) in `root`.
+fn demo(root: &std::path::Path) -> Harness<'static, TinyLabApp> {
+    let mut harness = harness(Startup::Demo(root.join("demo")));
     step_until(&mut harness, "the demo project", |app| {
         app.view.samples.len() == 16
     });
+    harness
+}
+
+/// [`demo`] on the Train panel, once the model's layers are known.
+fn demo_on_train_panel(root: &std::path::Path) -> Harness<'static, TinyLabApp> {
+    let mut harness = demo(root);
+    harness.get_by_label("Train").click();
+    step_until(&mut harness, "the model's layers", |app| {
+        matches!(app.view.model, Some(Ok(_)))
+    });
+    harness
+}
+
+#[test]
+fn every_panel_opens_by_its_label() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut harness = demo(tmp.path());
     let expected = [
         (Tab::Lab, "Motion classification + anomaly detection"),
         (Tab::Capture, "Live signal"),
@@ -44,10 +61,7 @@ fn every_panel_opens_by_its_label() {
 #[test]
 fn features_panel_generates_and_explores() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut harness = harness(Startup::Demo(tmp.path().join("demo")));
-    step_until(&mut harness, "the demo project", |app| {
-        app.view.samples.len() == 16
-    });
+    let mut harness = demo(tmp.path());
     harness.get_by_label("Features").click();
     step_until(&mut harness, "the block's steps on a window", |app| {
         app.view.steps.is_some()
@@ -151,14 +165,7 @@ fn record_a_sample_on_the_virtual_board_then_relabel_it() {
 #[test]
 fn train_panel_trains_live_and_evaluate_opens_a_sample() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut harness = harness(Startup::Demo(tmp.path().join("demo")));
-    step_until(&mut harness, "the demo project", |app| {
-        app.view.samples.len() == 16
-    });
-    harness.get_by_label("Train").click();
-    step_until(&mut harness, "the model's layers", |app| {
-        matches!(app.view.model, Some(Ok(_)))
-    });
+    let mut harness = demo_on_train_panel(tmp.path());
     let preset = tinylab::models::preset("motion-dnn").unwrap();
     assert!(
         harness
@@ -206,14 +213,7 @@ fn train_panel_trains_live_and_evaluate_opens_a_sample() {
 #[test]
 fn a_layer_added_in_the_editor_changes_the_model() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut harness = harness(Startup::Demo(tmp.path().join("demo")));
-    step_until(&mut harness, "the demo project", |app| {
-        app.view.samples.len() == 16
-    });
-    harness.get_by_label("Train").click();
-    step_until(&mut harness, "the model's layers", |app| {
-        matches!(app.view.model, Some(Ok(_)))
-    });
+    let mut harness = demo_on_train_panel(tmp.path());
     let layers = |app: &TinyLabApp| match &app.view.model {
         Some(Ok(model)) => model.layers.len(),
         _ => 0,
