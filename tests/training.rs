@@ -5,9 +5,8 @@
 
 mod common;
 
-use common::expect;
+use common::{expect, tinylab};
 use std::path::Path;
-use std::process::Command as Process;
 use std::sync::Arc;
 use tinylab::engine::{Engine, create_demo_project};
 use tinylab::project::runs::{self, DataSet};
@@ -203,13 +202,6 @@ fn evaluating_without_a_run_says_to_train_first() {
         why.contains("no training run yet") && why.contains("Train"),
         "{why}"
     );
-}
-
-fn tinylab(args: &[&str]) -> std::process::Output {
-    Process::new(env!("CARGO_BIN_EXE_tinylab"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 #[test]
