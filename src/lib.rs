@@ -10,6 +10,7 @@ pub mod models;
 pub mod nn;
 pub mod project;
 pub mod protocol;
+pub mod quant;
 pub mod rng;
 pub mod sim;
 pub mod ui;
