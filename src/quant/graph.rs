@@ -420,7 +420,10 @@ impl Graph {
                         "operator {position} ({}) reads tensor {input} ({:?}) before anything \
                          writes it",
                         op.kind.name(),
-                        self.tensors.get(input).map(|t| t.name.as_str()).unwrap_or("")
+                        self.tensors
+                            .get(input)
+                            .map(|t| t.name.as_str())
+                            .unwrap_or("")
                     )));
                 }
             }

@@ -5,7 +5,9 @@
 //!
 //! Invariant: `quant` is pure computation: no IO, no egui, no threads, no global state.
 
+pub mod estimate;
 pub mod graph;
+pub mod report;
 
 pub use graph::{Activation, DType, Graph, Metadata, OpKind, Operator, Quantization, TensorSpec};
 
@@ -14,7 +16,9 @@ pub use graph::{Activation, DType, Graph, Metadata, OpKind, Operator, Quantizati
 #[derive(thiserror::Error, Debug, Clone, PartialEq)]
 pub enum QuantError {
     /// An operator TinyLab's kernels do not implement (named as TFLite names it).
-    #[error("unsupported operator {0}: TinyLab runs RESHAPE, CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, MAX_POOL_2D, AVERAGE_POOL_2D, MEAN, ADD, PAD, SOFTMAX, RELU, RELU6, QUANTIZE and DEQUANTIZE")]
+    #[error(
+        "unsupported operator {0}: TinyLab runs RESHAPE, CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, MAX_POOL_2D, AVERAGE_POOL_2D, MEAN, ADD, PAD, SOFTMAX, RELU, RELU6, QUANTIZE and DEQUANTIZE"
+    )]
     Unsupported(String),
     /// The graph is inconsistent (bad index, shape, type or quantization parameters).
     #[error("invalid model graph: {0}")]
