@@ -192,6 +192,16 @@ pub enum CliCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List the labs (`--lab` ids) with their kits.
+    Labs,
+    /// Print the project's lab steps with their check marks, computed from the project.
+    Check {
+        /// Project folder.
+        dir: PathBuf,
+        /// Print JSON: lab, steps [{title, panel, passed, detail}], done, total.
+        #[arg(long)]
+        json: bool,
+    },
     /// Summarise a project's dataset: samples per label and split, total duration.
     Dataset {
         /// Project folder.
@@ -280,6 +290,14 @@ pub fn run(command: CliCommand) -> Result<()> {
                 },
             )
         }
+        CliCommand::Labs => {
+            for id in crate::labs::lab_ids() {
+                let lab = crate::labs::lab(id)?;
+                println!("{id:<10} {} — {}", lab.title, lab.kits.join(", "));
+            }
+            Ok(())
+        }
+        CliCommand::Check { dir, json } => check(&dir, json),
         CliCommand::Dataset { dir, json } => dataset(dir, json),
         CliCommand::Features { dir, json } => features(dir, json),
         CliCommand::Train { dir, epochs, seed } => train(dir, epochs, seed),
@@ -538,6 +556,83 @@ fn run_command<T>(
     );
     progress("");
     result
+}
+
+/// `tinylab check DIR`: the lab's steps and their marks, from the project's files.
+fn check(dir: &std::path::Path, json: bool) -> Result<()> {
+    use crate::lab_guide::{LabState, RunState, evaluate_steps};
+    let project = Project::open(dir)?;
+    let settings = project.settings();
+    let lab = crate::labs::lab(&settings.lab)?;
+    let records = crate::project::runs::records(dir);
+    let run = match records.into_iter().last() {
+        Some(record) => {
+            let record = record?;
+            let test = crate::engine::evaluation::evaluate(
+                &record,
+                crate::project::runs::DataSet::Test,
+                record.model.confidence_threshold,
+                record.model.anomaly.threshold,
+            )
+            .ok()
+            .filter(|e| !e.metrics.predictions.is_empty())
+            .map(|e| e.metrics.accuracy);
+            Some(RunState {
+                id: record.id.clone(),
+                validation_accuracy: record.final_val_accuracy().map(f64::from),
+                test_accuracy: test,
+                quantized: None,
+            })
+        }
+        None => None,
+    };
+    let state = LabState {
+        labels: settings.capture.labels.clone(),
+        dataset: project.summary(),
+        features_current: crate::engine::features_job::is_cached(
+            &dir.join(crate::project::CACHE_DIR).join("features"),
+            &settings.dsp,
+            &settings.impulse,
+            project.samples(),
+        ),
+        run,
+    };
+    let (results, done) = evaluate_steps(&lab.steps, &state);
+    if json {
+        let steps: Vec<_> = lab
+            .steps
+            .iter()
+            .zip(&results)
+            .map(|(step, result)| {
+                serde_json::json!({
+                    "title": step.title, "panel": step.panel, "passed": result.passed,
+                    "detail": result.detail,
+                })
+            })
+            .collect();
+        let value = serde_json::json!({
+            "lab": lab.id, "title": lab.title, "steps": steps, "done": done,
+            "total": lab.steps.len(),
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!(
+        "{} ({}): {done} of {} steps done",
+        lab.title,
+        lab.id,
+        lab.steps.len()
+    );
+    for (index, (step, result)) in lab.steps.iter().zip(&results).enumerate() {
+        let mark = if result.passed { "[x]" } else { "[ ]" };
+        let detail = if result.detail.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", result.detail)
+        };
+        println!("{mark} {}. {}{detail}", index + 1, step.title);
+    }
+    Ok(())
 }
 
 fn dataset(dir: PathBuf, json: bool) -> Result<()> {

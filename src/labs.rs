@@ -4,6 +4,7 @@
 
 use crate::dsp::block::DspSettings;
 use crate::dsp::windowing::WindowSettings;
+use crate::lab_guide::Step;
 use serde::{Deserialize, Serialize};
 
 /// The sensor a lab records.
@@ -57,6 +58,25 @@ pub struct LabPreset {
     pub model: crate::models::ModelSettings,
     /// The book's reported results, for comparison.
     pub book: toml::Table,
+    /// The guided steps, in order, with their checks.
+    pub steps: Vec<Step>,
+}
+
+impl LabPreset {
+    /// Checks what the parser cannot: at least one step, and every check's thresholds.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.steps.is_empty() {
+            return Err("the lab has no [[steps]]".into());
+        }
+        for (index, step) in self.steps.iter().enumerate() {
+            if let Some(check) = &step.check {
+                check
+                    .validate()
+                    .map_err(|why| format!("step {} ({:?}): {why}", index + 1, step.title))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The lab files shipped with TinyLab, as `(id, text)`.
@@ -84,6 +104,14 @@ pub enum LabError {
         /// Parser error with line and column.
         source: toml::de::Error,
     },
+    /// A lab file parses but a step's check makes no sense.
+    #[error("lab file labs/{id}/lab.toml: {why}")]
+    Check {
+        /// Lab id.
+        id: String,
+        /// Which step and what is wrong.
+        why: String,
+    },
 }
 
 /// Ids of every shipped lab.
@@ -99,10 +127,20 @@ pub fn lab(id: &str) -> Result<LabPreset, LabError> {
             available: lab_ids().join(", "),
         });
     };
-    toml::from_str(text).map_err(|source| LabError::Invalid {
+    parse(id, text)
+}
+
+/// Parses and validates the text of a lab file (`id` names it in errors).
+pub fn parse(id: &str, text: &str) -> Result<LabPreset, LabError> {
+    let preset: LabPreset = toml::from_str(text).map_err(|source| LabError::Invalid {
         id: id.to_owned(),
         source,
-    })
+    })?;
+    preset.validate().map_err(|why| LabError::Check {
+        id: id.to_owned(),
+        why,
+    })?;
+    Ok(preset)
 }
 
 #[cfg(test)]
@@ -117,6 +155,18 @@ mod tests {
             assert!(!preset.capture.labels.is_empty());
             assert!(preset.sensor.rate_hz > 0.0);
         }
+    }
+
+    #[test]
+    fn a_broken_lab_file_names_the_line() {
+        let (_, text) = SHIPPED[0];
+        let broken = text.replacen("panel = \"capture\"", "panel = \"kitchen\"", 1);
+        let err = parse("motion", &broken).unwrap_err().to_string();
+        assert!(err.contains("line"), "{err}");
+        assert!(err.contains("kitchen"), "{err}");
+        let wrong = text.replacen("at_least = 0.9", "at_least = 90", 1);
+        let err = parse("motion", &wrong).unwrap_err().to_string();
+        assert!(err.contains("between 0 and 1"), "{err}");
     }
 
     #[test]

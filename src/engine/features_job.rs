@@ -203,7 +203,7 @@ fn sample_features(
     path: &Path,
     cache_dir: &Path,
 ) -> Result<SampleFeatures, JobError> {
-    let cache_file = cache_dir.join(format!("{}.f32", meta.id));
+    let cache_file = cache_file(cache_dir, meta.id);
     let series = formats::read_stored(path, meta.rate_hz).map_err(failed)?;
     let axes = series.axes.len();
     let ranges = windows(series.readings(), meta.rate_hz, window);
@@ -253,6 +253,26 @@ fn sample_features(
         windows: all,
         cached: false,
     })
+}
+
+/// True when every sample has cached features for these settings (what "features generated with
+/// the current settings" means for `tinylab check`), false for an empty dataset.
+pub fn is_cached(
+    cache_root: &Path,
+    dsp: &DspSettings,
+    window: &WindowSettings,
+    samples: &[SampleMeta],
+) -> bool {
+    let dir = cache_root.join(format!("{:016x}", settings_hash(dsp, window)));
+    !samples.is_empty()
+        && samples
+            .iter()
+            .all(|meta| cache_file(&dir, meta.id).is_file())
+}
+
+/// The cache file of one sample's features.
+fn cache_file(cache_dir: &Path, id: SampleId) -> PathBuf {
+    cache_dir.join(format!("{id}.f32"))
 }
 
 /// FNV-1a of the settings as JSON: stable across runs and platforms.

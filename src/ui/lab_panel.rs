@@ -1,9 +1,12 @@
-//! The Lab panel: the open project's lab and its book settings, and the place to create a
-//! project from a lab preset, open one, or go back to the demo. The guided steps with live
-//! check marks arrive with the lab-guide issue.
+//! The Lab panel: the open project's lab — its steps, each with a check mark computed from the
+//! project's real state and a button to the panel where it happens, the book's results beside the
+//! student's, and the lab's settings — and the place to create a project from a lab preset, open
+//! one, or go back to the demo.
 
 use super::app::{TinyLabApp, demo_project_dir};
 use super::dialogs::DialogPurpose;
+use super::tab::Tab;
+use crate::lab_guide::{LabState, RunState, evaluate_steps};
 use crate::labs;
 use crate::protocol::Command;
 use std::path::PathBuf;
@@ -21,8 +24,8 @@ pub fn lab_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     });
 }
 
-fn current_lab_ui(app: &TinyLabApp, ui: &mut egui::Ui) {
-    let Some(project) = &app.view.project else {
+fn current_lab_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
+    let Some(project) = app.view.project.clone() else {
         ui.heading("No project open");
         ui.label("Create a project from one of the book's labs below, or open the demo project.");
         return;
@@ -41,8 +44,122 @@ fn current_lab_ui(app: &TinyLabApp, ui: &mut egui::Ui) {
     if let Some(lab) = &lab {
         ui.label(lab.summary.trim());
         ui.label(format!("Kits: {}", lab.kits.join(", ")));
+        ui.add_space(6.0);
+        let state = lab_state(app, &settings.capture.labels);
+        steps_ui(app, ui, lab, &state);
+        ui.add_space(6.0);
+        results_ui(ui, &lab.book, &state);
     }
     ui.add_space(6.0);
+    egui::CollapsingHeader::new("Lab settings")
+        .show(ui, |ui| settings_grid_ui(ui, settings, lab.as_ref()));
+}
+
+/// What the checks look at, from what the engine has told the window.
+fn lab_state(app: &TinyLabApp, labels: &[String]) -> LabState {
+    let view = &app.view;
+    let run = view.runs.last().map(|run| RunState {
+        id: run.id.clone(),
+        validation_accuracy: run.val_accuracy.map(f64::from),
+        test_accuracy: run.test_accuracy.map(f64::from),
+        quantized: None,
+    });
+    LabState {
+        labels: labels.to_vec(),
+        dataset: crate::project::summarize(&view.samples),
+        features_current: view.features.is_some() && !view.features_stale,
+        run,
+    }
+}
+
+fn steps_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, lab: &labs::LabPreset, state: &LabState) {
+    let (results, done) = evaluate_steps(&lab.steps, state);
+    let total = lab.steps.len();
+    ui.horizontal(|ui| {
+        ui.strong("Steps");
+        ui.add(
+            egui::ProgressBar::new(done as f32 / total.max(1) as f32)
+                .desired_width(200.0)
+                .text(format!("{done} of {total} done")),
+        );
+    });
+    let current = results.iter().position(|r| !r.passed);
+    let (green, dim) = (
+        egui::Color32::from_rgb(60, 170, 90),
+        ui.visuals().weak_text_color(),
+    );
+    for (index, (step, result)) in lab.steps.iter().zip(&results).enumerate() {
+        ui.horizontal(|ui| {
+            if result.passed {
+                ui.colored_label(green, "✔");
+            } else {
+                ui.colored_label(dim, "○");
+            }
+            ui.strong(format!("{}. {}", index + 1, step.title));
+            let tab = Tab::of_panel(step.panel);
+            if ui.small_button(format!("Open {}", tab.title())).clicked() {
+                app.state.tab = tab;
+            }
+            if !result.detail.is_empty() {
+                ui.weak(&result.detail);
+            }
+        });
+        if Some(index) == current {
+            ui.indent(("step_text", index), |ui| {
+                ui.label(step.text.trim());
+            });
+        }
+    }
+}
+
+/// The book's figures beside the student's latest run.
+fn results_ui(ui: &mut egui::Ui, book: &toml::Table, state: &LabState) {
+    ui.strong("The book's results and yours");
+    let run = state.run.as_ref();
+    egui::Grid::new("book_results")
+        .striped(true)
+        .num_columns(3)
+        .spacing([24.0, 3.0])
+        .show(ui, |ui| {
+            ui.strong("");
+            ui.strong("Book");
+            ui.strong(run.map_or("Yours".to_owned(), |r| format!("Yours ({})", r.id)));
+            ui.end_row();
+            for (key, value) in book {
+                let yours = match key.as_str() {
+                    "validation_accuracy_percent" => run.and_then(|r| r.validation_accuracy),
+                    "test_accuracy_percent" => run.and_then(|r| r.test_accuracy),
+                    _ => None,
+                };
+                ui.label(key.replace('_', " ").replace(" percent", " (%)"));
+                ui.label(book_value(value));
+                ui.label(yours.map_or("–".to_owned(), |v| format!("{:.1}", v * 100.0)));
+                ui.end_row();
+            }
+        });
+}
+
+/// `[98.5, 100.0]` → `98.5–100`; other values as TOML writes them.
+fn book_value(value: &toml::Value) -> String {
+    match value {
+        toml::Value::Array(items) => items
+            .iter()
+            .map(|v| match v {
+                toml::Value::Float(f) => format!("{f}"),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("–"),
+        toml::Value::Float(f) => format!("{f}"),
+        other => other.to_string(),
+    }
+}
+
+fn settings_grid_ui(
+    ui: &mut egui::Ui,
+    settings: &crate::project::ProjectFile,
+    lab: Option<&labs::LabPreset>,
+) {
     egui::Grid::new("lab_settings")
         .num_columns(2)
         .striped(true)
@@ -91,15 +208,10 @@ fn current_lab_ui(app: &TinyLabApp, ui: &mut egui::Ui) {
                 ),
             );
             row(ui, "Model", settings.model.describe());
-            if let Some(lab) = &lab {
+            if let Some(lab) = lab {
                 row(ui, "Book results", table_summary(&lab.book));
             }
         });
-    ui.add_space(6.0);
-    ui.label(
-        "Coming with the lab guide: the lab's steps, each with a check mark computed from this project \
-         (enough samples per class, a test split, features up to date, accuracy against the book's).",
-    );
 }
 
 fn row(ui: &mut egui::Ui, name: &str, value: String) {

@@ -52,6 +52,21 @@ impl Tab {
         }
     }
 
+    /// The tab where a lab step's panel is.
+    pub fn of_panel(panel: crate::lab_guide::Panel) -> Self {
+        use crate::lab_guide::Panel;
+        match panel {
+            Panel::Lab => Self::Lab,
+            Panel::Capture => Self::Capture,
+            Panel::Dataset => Self::Dataset,
+            Panel::Features => Self::Features,
+            Panel::Train => Self::Train,
+            Panel::Evaluate => Self::Evaluate,
+            Panel::Optimize => Self::Optimize,
+            Panel::Deploy => Self::Deploy,
+        }
+    }
+
     /// The keyboard shortcut's digit (Ctrl+1 … Ctrl+8).
     pub fn shortcut_digit(self) -> usize {
         Self::ALL.iter().position(|t| *t == self).unwrap_or(0) + 1
