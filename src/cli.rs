@@ -6,7 +6,9 @@ use crate::engine::Engine;
 use crate::project::formats::SampleFormat;
 use crate::project::sample::Split;
 use crate::project::{DatasetSummary, Project};
-use crate::protocol::{Command, DeviceSpec, Event, JobOutcome, Level, RecordRequest, SplitChoice};
+use crate::protocol::{
+    Command, DeviceSpec, Event, JobOutcome, Level, ModelFormat, RecordRequest, SplitChoice,
+};
 use crate::sim::board::{BoardConfig, VirtualBoard};
 use crate::sim::motion::Motion;
 use anyhow::{Context, Result, bail};
@@ -14,6 +16,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+mod model_cli;
 
 /// TinyLab: the TinyML labs of Machine Learning Systems, offline.
 #[derive(Debug, Parser)]
@@ -42,6 +46,12 @@ pub enum ExportFormatArg {
     Csv,
     /// Edge Impulse data acquisition JSON.
     EiJson,
+    /// The latest (or `--run`) run's float32 model as `.tflite` (quantized first if needed).
+    TfliteF32,
+    /// Its int8 model as `.tflite`.
+    TfliteInt8,
+    /// Its int8 model as a C array for TensorFlow Lite Micro, into the folder OUT.
+    CArray,
 }
 
 /// The subcommands.
@@ -123,16 +133,57 @@ pub enum CliCommand {
         #[arg(long, value_enum, default_value = "auto")]
         split: SplitArg,
     },
-    /// Export the dataset into OUT/training and OUT/testing, as Edge Impulse lays it out.
+    /// Export the dataset into OUT/training and OUT/testing, as Edge Impulse lays it out
+    /// (csv, ei-json), or a trained model (tflite-f32, tflite-int8: the file OUT and labels.txt
+    /// beside it; c-array: model.h, model.cc, labels.txt in the folder OUT).
     Export {
         /// Project folder.
         dir: PathBuf,
-        /// Output folder.
+        /// Output folder, or the model file.
         #[arg(long)]
         out: PathBuf,
-        /// File format.
+        /// What to write.
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormatArg,
+        /// Run whose model is exported (default: the latest).
+        #[arg(long)]
+        run: Option<String>,
+    },
+    /// Quantize a run to int8 and print float32 against int8: test accuracy, changed
+    /// predictions, sizes, arena, MACs and the estimated latency on each kit.
+    Quantize {
+        /// Project folder.
+        dir: PathBuf,
+        /// Run id (default: the latest).
+        #[arg(long)]
+        run: Option<String>,
+        /// Settings for this run (default: the project's).
+        #[command(flatten)]
+        settings: model_cli::QuantizeArgs,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a .tflite model (TinyLab's or anyone's) on one input and print its outputs.
+    Infer {
+        /// The .tflite file.
+        model: PathBuf,
+        /// A .npy or raw .bin of the input tensor, or a WAV/CSV/image with --project.
+        input: PathBuf,
+        /// Run the input file through this project's processing block first.
+        #[arg(long)]
+        project: Option<PathBuf>,
+        /// Print {"outputs": [{name, shape, dtype, values, dequantized}]}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Time a .tflite model on this computer and estimate its latency on each kit.
+    Bench {
+        /// The .tflite file.
+        model: PathBuf,
+        /// Timed inferences.
+        #[arg(long, default_value = "20")]
+        runs: usize,
     },
     /// Generate the features of every sample with the project's processing block (cached).
     Features {
@@ -277,10 +328,24 @@ pub fn run(command: CliCommand) -> Result<()> {
                 },
             )
         }
-        CliCommand::Export { dir, out, format } => {
+        CliCommand::Export {
+            dir,
+            out,
+            format,
+            run,
+        } => {
             let format = match format {
                 ExportFormatArg::Csv => SampleFormat::Csv,
                 ExportFormatArg::EiJson => SampleFormat::EiJson,
+                ExportFormatArg::TfliteF32 => {
+                    return model_cli::export_model(dir, run, ModelFormat::TfliteF32, out);
+                }
+                ExportFormatArg::TfliteInt8 => {
+                    return model_cli::export_model(dir, run, ModelFormat::TfliteInt8, out);
+                }
+                ExportFormatArg::CArray => {
+                    return model_cli::export_model(dir, run, ModelFormat::CArray, out);
+                }
             };
             run_job(
                 dir,
@@ -298,6 +363,19 @@ pub fn run(command: CliCommand) -> Result<()> {
             Ok(())
         }
         CliCommand::Check { dir, json } => check(&dir, json),
+        CliCommand::Quantize {
+            dir,
+            run,
+            settings,
+            json,
+        } => model_cli::quantize(dir, run, &settings, json),
+        CliCommand::Infer {
+            model,
+            input,
+            project,
+            json,
+        } => model_cli::infer(&model, &input, project.as_deref(), json),
+        CliCommand::Bench { model, runs } => model_cli::bench(&model, runs),
         CliCommand::Dataset { dir, json } => dataset(dir, json),
         CliCommand::Features { dir, json } => features(dir, json),
         CliCommand::Train { dir, epochs, seed } => train(dir, epochs, seed),
@@ -503,7 +581,7 @@ fn capture(
     Ok(())
 }
 
-fn run_job(dir: PathBuf, command: Command) -> Result<()> {
+pub(crate) fn run_job(dir: PathBuf, command: Command) -> Result<()> {
     run_job_watching(dir, command, |_| {})
 }
 
@@ -525,7 +603,7 @@ fn run_job_watching(dir: PathBuf, command: Command, mut watch: impl FnMut(&Event
 
 /// Opens `dir` in a headless engine, sends `command`, shows job progress on a terminal, and
 /// waits for the event `pick` accepts; a failed or cancelled job ends the wait with its reason.
-fn run_command<T>(
+pub(crate) fn run_command<T>(
     dir: PathBuf,
     command: Command,
     mut pick: impl FnMut(&Event) -> Option<Result<T, String>>,
@@ -577,11 +655,13 @@ fn check(dir: &std::path::Path, json: bool) -> Result<()> {
             .ok()
             .filter(|e| !e.metrics.predictions.is_empty())
             .map(|e| e.metrics.accuracy);
+            let quantized = crate::project::runs::load_quantized(dir, &record.id)?
+                .map(|q| (q.float.accuracy, q.int8.accuracy));
             Some(RunState {
                 id: record.id.clone(),
                 validation_accuracy: record.final_val_accuracy().map(f64::from),
                 test_accuracy: test,
-                quantized: None,
+                quantized,
             })
         }
         None => None,
@@ -891,6 +971,44 @@ pub fn format_evaluation(evaluation: &crate::protocol::RunEvaluation) -> String 
     out
 }
 
+/// Features of a file (an image, a WAV or a CSV of readings) with `settings`; a signal is cut
+/// to its first `window_ms` when given (one window, as the model sees it).
+pub(crate) fn features_of_file(
+    settings: &crate::dsp::block::DspSettings,
+    input: &std::path::Path,
+    rate_hz: Option<f64>,
+    window_ms: Option<u32>,
+) -> Result<crate::dsp::Features> {
+    use crate::dsp::block::BlockInput;
+    if settings.reads_images() {
+        let (width, height, rgb) = crate::project::formats::image::load_rgb(input)?;
+        return Ok(settings.features(&BlockInput::Image(crate::dsp::image::ImageInput {
+            width,
+            height,
+            rgb: &rgb,
+        }))?);
+    }
+    let mut series = match crate::project::formats::SampleFormat::of(input)? {
+        crate::project::formats::SampleFormat::Wav => {
+            crate::project::formats::wav::read_series(input)?
+        }
+        _ => crate::project::formats::csv::read_series(input, rate_hz)?,
+    };
+    if let Some(ms) = window_ms {
+        let frames = (series.rate_hz * ms as f64 / 1000.0).round() as usize;
+        series.values.truncate(frames * series.axes.len());
+    }
+    let signal = crate::dsp::Signal {
+        axes: series.axes.len(),
+        rate_hz: series.rate_hz,
+        values: &series.values,
+    };
+    Ok(settings.features(&BlockInput::Signal {
+        signal,
+        axis_names: &series.axes,
+    })?)
+}
+
 fn dsp(
     block: &str,
     input: &std::path::Path,
@@ -898,7 +1016,7 @@ fn dsp(
     rate_hz: Option<f64>,
     json: bool,
 ) -> Result<()> {
-    use crate::dsp::block::{BlockInput, DspSettings};
+    use crate::dsp::block::DspSettings;
     let mut settings = DspSettings::default_for(block)?;
     for pair in set {
         let Some((key, value)) = pair.split_once('=') else {
@@ -906,30 +1024,7 @@ fn dsp(
         };
         settings.set(key.trim(), value.trim())?;
     }
-    let features = if settings.reads_images() {
-        let (width, height, rgb) = crate::project::formats::image::load_rgb(input)?;
-        settings.features(&BlockInput::Image(crate::dsp::image::ImageInput {
-            width,
-            height,
-            rgb: &rgb,
-        }))?
-    } else {
-        let series = match crate::project::formats::SampleFormat::of(input)? {
-            crate::project::formats::SampleFormat::Wav => {
-                crate::project::formats::wav::read_series(input)?
-            }
-            _ => crate::project::formats::csv::read_series(input, rate_hz)?,
-        };
-        let signal = crate::dsp::Signal {
-            axes: series.axes.len(),
-            rate_hz: series.rate_hz,
-            values: &series.values,
-        };
-        settings.features(&BlockInput::Signal {
-            signal,
-            axis_names: &series.axes,
-        })?
-    };
+    let features = features_of_file(&settings, input, rate_hz, None)?;
     if json {
         println!("{}", serde_json::to_string(&features)?);
     } else {

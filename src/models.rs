@@ -106,6 +106,8 @@ pub struct ModelSettings {
     pub anomaly: AnomalySettings,
     /// Predictions less confident than this count as "uncertain" (Edge Impulse's default 0.6).
     pub confidence_threshold: f32,
+    /// How the Optimize panel quantizes (per-channel, percentile, calibration windows).
+    pub quantization: crate::quant::report::QuantizeSettings,
 }
 
 impl Default for ModelSettings {
@@ -116,6 +118,7 @@ impl Default for ModelSettings {
             training: TrainConfig::default(),
             anomaly: AnomalySettings::default(),
             confidence_threshold: 0.6,
+            quantization: Default::default(),
         }
     }
 }

@@ -24,6 +24,49 @@ use std::sync::Arc;
 /// Identifies one run of a long job.
 pub type JobId = u64;
 
+/// A model export the Deploy panel and `tinylab export` offer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelFormat {
+    /// The float32 `.tflite`.
+    TfliteF32,
+    /// The int8 `.tflite` (int8 input and output).
+    TfliteInt8,
+    /// The int8 `.tflite` as a C array (`model.h`, `model.cc`, `labels.txt`) for TFLM.
+    CArray,
+}
+
+impl ModelFormat {
+    /// Every format, in the order the Deploy panel lists them.
+    pub const ALL: [Self; 3] = [Self::TfliteInt8, Self::TfliteF32, Self::CArray];
+
+    /// The CLI's name (`--format`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::TfliteF32 => "tflite-f32",
+            Self::TfliteInt8 => "tflite-int8",
+            Self::CArray => "c-array",
+        }
+    }
+
+    /// The Deploy panel's words.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::TfliteF32 => "TensorFlow Lite, float32 (.tflite)",
+            Self::TfliteInt8 => "TensorFlow Lite, int8 (.tflite)",
+            Self::CArray => "C array for TensorFlow Lite Micro (model.h, model.cc)",
+        }
+    }
+
+    /// A file or folder name to start from.
+    pub fn default_name(self, run: &str) -> String {
+        match self {
+            Self::TfliteF32 => format!("{run}-float32.tflite"),
+            Self::TfliteInt8 => format!("{run}-int8.tflite"),
+            Self::CArray => format!("{run}-c-array"),
+        }
+    }
+}
+
 /// Where readings come from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DeviceSpec {
@@ -198,6 +241,24 @@ pub enum Command {
     Evaluate {
         /// Run id, e.g. `run-003`.
         run: Option<String>,
+    },
+    /// Quantize a saved run to int8 as a job and compare it with float32 on the test split
+    /// ([`Event::Quantized`]); the settings are saved in the project first.
+    Quantize {
+        /// Run id.
+        run: String,
+        /// Per-channel, percentile, calibration windows.
+        settings: crate::quant::report::QuantizeSettings,
+    },
+    /// Write a quantized run's model as a job: a `.tflite` file (with `labels.txt` beside it),
+    /// or the C array files into a folder.
+    ExportModel {
+        /// Run id.
+        run: String,
+        /// Which model, in which form.
+        format: ModelFormat,
+        /// The file (`.tflite`) or folder (C array).
+        path: PathBuf,
     },
     /// Show a saved run: its curves ([`Event::RunLoaded`]) and its evaluation on `set`.
     ShowRun {
@@ -535,6 +596,8 @@ pub enum Event {
     RunLoaded(Arc<RunRecord>),
     /// A run evaluated at the current thresholds.
     Evaluated(Arc<RunEvaluation>),
+    /// The last quantization of the shown run (`None`: it was never quantized).
+    Quantized(Option<Arc<crate::quant::report::QuantReport>>),
     /// The model the current settings build, or why it cannot be built.
     ModelDescribed(Result<Arc<ModelDescription>, String>),
     /// Live classification is running with this run (sent when the stream's format is known).

@@ -256,6 +256,20 @@ fn keyword_spotting_end_to_end() {
         accuracy * 100.0
     );
     assert!(accuracy >= 0.85, "test accuracy {accuracy}: {eval}");
+    // int8 (TinyLab's PTQ, run with TFLite's reference kernels) within 2 points of float32.
+    let report: serde_json::Value = serde_json::from_str(&ok(&["quantize", p, "--json"])).unwrap();
+    let (float, int8) = (
+        report["float"]["accuracy"].as_f64().unwrap(),
+        report["int8"]["accuracy"].as_f64().unwrap(),
+    );
+    println!(
+        "KWS int8: float32 {:.1} %, int8 {:.1} %, {} of {} predictions changed",
+        float * 100.0,
+        int8 * 100.0,
+        report["changed"],
+        report["windows"]
+    );
+    assert!((float - int8).abs() <= 0.02, "{report}");
 
     // A longer recording: "no", an unknown word, "yes" and "go", with pauses and noise.
     let (recording, centres) = sentence(

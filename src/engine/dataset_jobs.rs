@@ -28,6 +28,8 @@ pub enum JobOutput {
         Box<crate::project::runs::StoredRun>,
         Box<super::features_job::FeatureSet>,
     ),
+    /// A run quantized to int8 and compared with float32 (the models are saved in its folder).
+    Quantized(Box<crate::quant::report::QuantReport>),
     /// A saved run evaluated again on the current dataset, and the features it used.
     Evaluated(
         Box<crate::project::runs::StoredRun>,

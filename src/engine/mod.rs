@@ -15,6 +15,8 @@ pub mod features_job;
 pub mod jobs;
 pub mod live;
 mod noise_mix;
+mod optimize;
+pub mod quantize_job;
 mod split;
 mod streaming;
 pub mod train_job;
@@ -339,6 +341,10 @@ impl EngineLoop {
             Command::Train { epochs, seed } => self.start_training(epochs, seed),
             Command::Evaluate { run } => self.start_evaluation(run),
             Command::ShowRun { run, set } => self.show_run(Some(&run), set),
+            Command::Quantize { run, settings } => self.start_quantize(run, settings),
+            Command::ExportModel { run, format, path } => {
+                self.start_model_export(run, format, path)
+            }
             Command::StreamFile { path } => self.stream_file(&path),
             Command::StartLive => self.start_live(),
             Command::StopLive => self.stop_live(None),
@@ -895,6 +901,7 @@ impl EngineLoop {
                     Ok(output @ (JobOutput::Trained(..) | JobOutput::Evaluated(..))) => {
                         self.run_finished(output)
                     }
+                    Ok(JobOutput::Quantized(report)) => self.quantized(*report),
                     Ok(JobOutput::Epoch(_)) => JobOutcome::Failed("unexpected job result".into()),
                     Err(None) => JobOutcome::Cancelled,
                     Err(Some(why)) => JobOutcome::Failed(why),

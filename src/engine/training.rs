@@ -123,6 +123,7 @@ impl EngineLoop {
         self.emit(Event::RunLoaded(Arc::new(run.record.clone())));
         self.run = Some(run);
         self.emit_evaluation();
+        self.emit_saved_quantization();
     }
 
     /// Handles a finished train or evaluate job.

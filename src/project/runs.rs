@@ -6,6 +6,8 @@
 //!                re-threshold without recomputing
 //! model.json     the trained model with its weights (nn::Model, serde)
 //! anomaly.json   the K-means anomaly detector, when one was trained
+//! quantized.json the float32/int8 comparison of the last quantization (Optimize panel)
+//! model-float32.tflite, model-int8.tflite   the two models that comparison ran
 //! ```
 //!
 //! Runs are written once, atomically, and re-evaluation rewrites only `run.json`. Ids grow and
@@ -253,4 +255,43 @@ pub fn records(project_dir: &Path) -> Vec<Result<RunRecord, RunError>> {
         .into_iter()
         .map(|id| read_json(&project_dir.join(RUNS_DIR).join(id).join("run.json")))
         .collect()
+}
+
+/// The folder of run `id`.
+pub fn run_dir(project_dir: &Path, id: &str) -> PathBuf {
+    project_dir.join(RUNS_DIR).join(id)
+}
+
+/// File name of a run's float32 `.tflite`.
+pub const FLOAT_TFLITE: &str = "model-float32.tflite";
+/// File name of a run's int8 `.tflite`.
+pub const INT8_TFLITE: &str = "model-int8.tflite";
+
+/// Keeps a quantization of run `report.run`: both models first, the report last (so a report on
+/// disk always has its models).
+pub fn save_quantized(
+    project_dir: &Path,
+    report: &crate::quant::report::QuantReport,
+    float_tflite: &[u8],
+    int8_tflite: &[u8],
+) -> Result<(), RunError> {
+    let dir = run_dir(project_dir, &report.run);
+    for (name, bytes) in [(FLOAT_TFLITE, float_tflite), (INT8_TFLITE, int8_tflite)] {
+        let path = dir.join(name);
+        write_bytes_atomic(&path, bytes).map_err(io(&path))?;
+    }
+    write_json(&dir.join("quantized.json"), report)
+}
+
+/// The last quantization of run `id`, if it was quantized.
+pub fn load_quantized(
+    project_dir: &Path,
+    id: &str,
+) -> Result<Option<crate::quant::report::QuantReport>, RunError> {
+    let path = run_dir(project_dir, id).join("quantized.json");
+    if path.is_file() {
+        read_json(&path).map(Some)
+    } else {
+        Ok(None)
+    }
 }

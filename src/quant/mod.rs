@@ -7,7 +7,11 @@
 
 pub mod estimate;
 pub mod graph;
+pub mod lower;
+pub mod npy;
+pub mod ptq;
 pub mod report;
+pub mod stats;
 
 pub use graph::{Activation, DType, Graph, Metadata, OpKind, Operator, Quantization, TensorSpec};
 

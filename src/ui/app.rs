@@ -7,8 +7,8 @@ use super::state::{STORAGE_KEY, Theme, UiState};
 use super::tab::Tab;
 use super::view::View;
 use super::{
-    capture_panel, dataset_panel, evaluate_panel, features_panel, lab_panel, status_bar,
-    train_panel, upcoming_panel,
+    capture_panel, dataset_panel, deploy_panel, evaluate_panel, features_panel, lab_panel,
+    optimize_panel, status_bar, train_panel,
 };
 use crate::engine::Engine;
 use crate::project::formats::SampleFormat;
@@ -88,6 +88,10 @@ pub struct Forms {
     pub split: super::split_review::SplitForm,
     /// Microphone choice and recording countdown.
     pub audio: super::audio_ui::AudioForms,
+    /// The Deploy panel's format and path.
+    pub deploy: super::deploy_panel::DeployForms,
+    /// The Optimize panel's settings (filled from the project when it opens).
+    pub quantize: Option<crate::quant::report::QuantizeSettings>,
 }
 
 impl Default for Forms {
@@ -119,6 +123,8 @@ impl Default for Forms {
             live: Default::default(),
             split: Default::default(),
             audio: super::audio_ui::AudioForms::default(),
+            deploy: Default::default(),
+            quantize: None,
         }
     }
 }
@@ -277,6 +283,9 @@ impl TinyLabApp {
                     format: self.forms.export_format,
                 });
             }
+            DialogPurpose::ExportModelFile | DialogPurpose::ExportModelFolder => {
+                self.forms.deploy.path = first.display().to_string();
+            }
         }
     }
 
@@ -294,9 +303,8 @@ impl TinyLabApp {
             Tab::Features => features_panel::features_panel_ui(self, ui),
             Tab::Train => train_panel::train_panel_ui(self, ui),
             Tab::Evaluate => evaluate_panel::evaluate_panel_ui(self, ui),
-            tab @ (Tab::Optimize | Tab::Deploy) => {
-                upcoming_panel::upcoming_panel_ui(tab, ui);
-            }
+            Tab::Optimize => optimize_panel::optimize_panel_ui(self, ui),
+            Tab::Deploy => deploy_panel::deploy_panel_ui(self, ui),
         });
         capture_panel::interrupted_modal_ui(self, ui.ctx());
         super::split_review::split_review_ui(self, ui.ctx());

@@ -19,6 +19,10 @@ pub enum DialogPurpose {
     ExportFolder,
     /// Choose a folder of samples, one subfolder per label.
     ImportFolder,
+    /// Choose the `.tflite` file a model is exported to.
+    ExportModelFile,
+    /// Choose the folder the C array files are written to.
+    ExportModelFolder,
 }
 
 /// Dialogs in flight and their answers.
@@ -50,7 +54,15 @@ impl Dialogs {
                     DialogPurpose::NewProjectFolder
                     | DialogPurpose::OpenProject
                     | DialogPurpose::ExportFolder
-                    | DialogPurpose::ImportFolder => dialog.pick_folder().into_iter().collect(),
+                    | DialogPurpose::ImportFolder
+                    | DialogPurpose::ExportModelFolder => {
+                        dialog.pick_folder().into_iter().collect()
+                    }
+                    DialogPurpose::ExportModelFile => dialog
+                        .add_filter("TensorFlow Lite model", &["tflite"])
+                        .save_file()
+                        .into_iter()
+                        .collect(),
                     DialogPurpose::ImportFiles => dialog
                         .add_filter(
                             "Samples (CSV, Edge Impulse JSON, WAV)",

@@ -155,11 +155,27 @@ fn confusion_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, evaluation: &RunEvaluat
         ui.selectable_value(&mut app.forms.eval_percent, true, "%");
         ui.selectable_value(&mut app.forms.eval_percent, false, "counts");
     });
-    let labels = &evaluation.labels;
-    let matrix = &evaluation.metrics.confusion_matrix;
-    let uncertain = &evaluation.metrics.uncertain;
+    confusion_grid_ui(
+        ui,
+        "confusion",
+        &evaluation.metrics,
+        app.forms.eval_percent,
+    );
+}
+
+/// One confusion matrix (rows true labels, columns predictions plus "uncertain"), cells coloured
+/// by their row share: green on the diagonal, red off it. Also used by the Optimize panel.
+pub(super) fn confusion_grid_ui(
+    ui: &mut egui::Ui,
+    id: &str,
+    metrics: &crate::nn::metrics::Evaluation,
+    as_percent: bool,
+) {
+    let labels = &metrics.labels;
+    let matrix = &metrics.confusion_matrix;
+    let uncertain = &metrics.uncertain;
     let dark = ui.visuals().dark_mode;
-    egui::Grid::new("confusion")
+    egui::Grid::new(id)
         .spacing([2.0, 2.0])
         .min_col_width(64.0)
         .show(ui, |ui| {
@@ -176,7 +192,7 @@ fn confusion_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, evaluation: &RunEvaluat
                 let row_total: usize = row.iter().sum::<usize>() + unsure;
                 for (column, &count) in row.iter().chain([&unsure]).enumerate() {
                     let share = count as f32 / row_total.max(1) as f32;
-                    let text = if app.forms.eval_percent {
+                    let text = if as_percent {
                         format!("{:.1} %", share * 100.0)
                     } else {
                         count.to_string()

@@ -62,7 +62,11 @@ fn lab_state(app: &TinyLabApp, labels: &[String]) -> LabState {
         id: run.id.clone(),
         validation_accuracy: run.val_accuracy.map(f64::from),
         test_accuracy: run.test_accuracy.map(f64::from),
-        quantized: None,
+        quantized: view
+            .quantized
+            .as_ref()
+            .filter(|q| q.run == run.id)
+            .map(|q| (q.float.accuracy, q.int8.accuracy)),
     });
     LabState {
         labels: labels.to_vec(),

@@ -195,6 +195,8 @@ pub struct View {
     pub training: Option<LiveTraining>,
     /// The shown run's evaluation at the current thresholds.
     pub evaluation: Option<Arc<RunEvaluation>>,
+    /// The shown run's last float32/int8 comparison (Optimize panel).
+    pub quantized: Option<Arc<crate::quant::report::QuantReport>>,
     /// The model the settings build, or why not.
     pub model: Option<Result<Arc<ModelDescription>, String>>,
     /// Live classification of the stream.
@@ -221,6 +223,7 @@ impl View {
                 self.run = None;
                 self.training = None;
                 self.evaluation = None;
+                self.quantized = None;
                 self.model = None;
                 self.settings_revision += 1;
             }
@@ -374,6 +377,7 @@ impl View {
                 self.run = Some(record);
             }
             Event::Evaluated(evaluation) => self.evaluation = Some(evaluation),
+            Event::Quantized(report) => self.quantized = report,
             Event::ModelDescribed(model) => self.model = Some(model),
             Event::LiveStarted {
                 run,
