@@ -7,6 +7,7 @@
 
 pub mod estimate;
 pub mod graph;
+pub mod kernels;
 pub mod report;
 
 pub use graph::{Activation, DType, Graph, Metadata, OpKind, Operator, Quantization, TensorSpec};
