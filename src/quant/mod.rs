@@ -7,6 +7,7 @@
 
 pub mod estimate;
 pub mod graph;
+pub mod interpreter;
 pub mod kernels;
 pub mod report;
 

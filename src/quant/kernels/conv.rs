@@ -35,7 +35,10 @@ impl QuantizedOutput {
         let (multiplier, shift) = self.multipliers.get(channel).copied().unwrap_or((0, 0));
         let scaled = multiply_by_quantized_multiplier(acc, multiplier, shift)
             .wrapping_add(self.output_offset);
-        scaled.clamp(self.activation_min, self.activation_max.max(self.activation_min)) as i8
+        scaled.clamp(
+            self.activation_min,
+            self.activation_max.max(self.activation_min),
+        ) as i8
     }
 }
 
@@ -58,7 +61,11 @@ impl ConvShape {
             output_channels,
         } = *self;
         let [kh, kw] = window.filter_hw;
-        check_len("conv input", input.len(), window.input_pixels() * input_channels)?;
+        check_len(
+            "conv input",
+            input.len(),
+            window.input_pixels() * input_channels,
+        )?;
         check_len(
             "conv filter",
             filter.len(),
@@ -282,7 +289,14 @@ mod tests {
             input_channels: 1,
             output_channels: 1,
         };
-        let out = conv_f32(&shape, &input, &[1.0; 9], Some(&[0.5]), (f32::MIN, f32::MAX)).unwrap();
+        let out = conv_f32(
+            &shape,
+            &input,
+            &[1.0; 9],
+            Some(&[0.5]),
+            (f32::MIN, f32::MAX),
+        )
+        .unwrap();
         // (0,0): 1+2+4+5 = 12; (0,2): 2+3+5+6 = 16; (2,0): 4+5+7+8 = 24; (2,2): 5+6+8+9 = 28.
         assert_eq!(out, vec![12.5, 16.5, 24.5, 28.5]);
     }
@@ -297,7 +311,14 @@ mod tests {
             output_channels: 2,
         };
         let filter = [1.0, 0.0, 0.0, 1.0, -1.0, -1.0, -1.0, -1.0];
-        let out = conv_f32(&shape, &[1.0, 2.0, 3.0, 4.0], &filter, None, (0.0, f32::MAX)).unwrap();
+        let out = conv_f32(
+            &shape,
+            &[1.0, 2.0, 3.0, 4.0],
+            &filter,
+            None,
+            (0.0, f32::MAX),
+        )
+        .unwrap();
         assert_eq!(out, vec![5.0, 0.0]);
     }
 
@@ -339,7 +360,10 @@ mod tests {
             activation_min: -128,
             activation_max: 127,
         };
-        assert_eq!(conv_i8(&shape, &[10], &[2; 9], None, &quant).unwrap(), vec![127]);
+        assert_eq!(
+            conv_i8(&shape, &[10], &[2; 9], None, &quant).unwrap(),
+            vec![127]
+        );
     }
 
     #[test]
@@ -402,8 +426,14 @@ mod tests {
             activation_min: -5,
             activation_max: 127,
         };
-        let out = depthwise_i8(&shape, &[5, -2, -1, 4], &[3, 1, -4, 2], Some(&[1, -2]), &quant)
-            .unwrap();
+        let out = depthwise_i8(
+            &shape,
+            &[5, -2, -1, 4],
+            &[3, 1, -4, 2],
+            Some(&[1, -2]),
+            &quant,
+        )
+        .unwrap();
         assert_eq!(out, vec![4, 0]);
     }
 

@@ -145,8 +145,11 @@ impl AddQuant {
             let shifted = (offset + i32::from(v)).wrapping_mul(1 << self.left_shift);
             multiply_by_quantized_multiplier_smaller_than_one(shifted, m, s)
         };
-        let raw_sum = scale(x, self.input1_offset, self.input1_multiplier)
-            .wrapping_add(scale(y, self.input2_offset, self.input2_multiplier));
+        let raw_sum = scale(x, self.input1_offset, self.input1_multiplier).wrapping_add(scale(
+            y,
+            self.input2_offset,
+            self.input2_multiplier,
+        ));
         let (m, s) = self.output_multiplier;
         let raw_output = multiply_by_quantized_multiplier_smaller_than_one(raw_sum, m, s)
             .wrapping_add(self.output_offset);
@@ -209,11 +212,13 @@ pub fn relu_i8(input: &[i8], quant: &ReluQuant) -> Vec<i8> {
     input
         .iter()
         .map(|&v| {
-            let scaled = quant.output_zero_point.wrapping_add(multiply_by_quantized_multiplier(
-                i32::from(v) - quant.input_zero_point,
-                m,
-                s,
-            ));
+            let scaled = quant
+                .output_zero_point
+                .wrapping_add(multiply_by_quantized_multiplier(
+                    i32::from(v) - quant.input_zero_point,
+                    m,
+                    s,
+                ));
             scaled.max(quant.activation_min).min(i32::from(i8::MAX)) as i8
         })
         .collect()
@@ -411,9 +416,10 @@ mod tests {
         let q = ReluQuant::new((0.5, -3), (1.0, -3));
         assert_eq!(relu_i8(&[5, -2], &q), vec![1, -2]);
         // Relu6 at scale 0.1, zero point -10: six = 60 - 10 = 50.
-        assert_eq!(relu6_i8(&[-20, -10, 0, 50, 51, 127], 0.1, -10), vec![
-            -10, -10, 0, 50, 50, 50
-        ]);
+        assert_eq!(
+            relu6_i8(&[-20, -10, 0, 50, 51, 127], 0.1, -10),
+            vec![-10, -10, 0, 50, 50, 50]
+        );
     }
 
     #[test]

@@ -44,7 +44,10 @@ pub fn quantize_multiplier(real_multiplier: f64) -> (i32, i32) {
         shift = 0;
         q_fixed = 0;
     }
-    (q_fixed.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32, shift)
+    (
+        q_fixed.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
+        shift,
+    )
 }
 
 /// gemmlowp `SaturatingRoundingDoublingHighMul` (ARM `VQRDMULH`): `round(a · b / 2^31)` with
@@ -202,8 +205,8 @@ pub fn one_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
     const ONE_Q2_29: i32 = 1 << 29;
     let mul = saturating_rounding_doubling_high_mul;
     let half_denominator = rounding_half_sum(a, i32::MAX);
-    let mut x =
-        FORTY_EIGHT_OVER_SEVENTEEN.wrapping_add(mul(half_denominator, MINUS_THIRTY_TWO_OVER_SEVENTEEN));
+    let mut x = FORTY_EIGHT_OVER_SEVENTEEN
+        .wrapping_add(mul(half_denominator, MINUS_THIRTY_TWO_OVER_SEVENTEEN));
     for _ in 0..3 {
         let half_denominator_times_x = mul(half_denominator, x);
         let one_minus_half_denominator_times_x = ONE_Q2_29.wrapping_sub(half_denominator_times_x);
@@ -262,14 +265,26 @@ mod tests {
 
     #[test]
     fn doubling_high_mul_edge_cases() {
-        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN), i32::MAX);
+        assert_eq!(
+            saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN),
+            i32::MAX
+        );
         // 100 · 0.75 = 75 exactly.
-        assert_eq!(saturating_rounding_doubling_high_mul(100, 1_610_612_736), 75);
-        assert_eq!(saturating_rounding_doubling_high_mul(-100, 1_610_612_736), -75);
+        assert_eq!(
+            saturating_rounding_doubling_high_mul(100, 1_610_612_736),
+            75
+        );
+        assert_eq!(
+            saturating_rounding_doubling_high_mul(-100, 1_610_612_736),
+            -75
+        );
         // 1 · 0.5: (2^30 + 2^30) / 2^31 = 1; -1 · 0.5: (-2^30 + 1 - 2^30) / 2^31 truncates to 0.
         assert_eq!(saturating_rounding_doubling_high_mul(1, 1 << 30), 1);
         assert_eq!(saturating_rounding_doubling_high_mul(-1, 1 << 30), 0);
-        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MAX), -i32::MAX);
+        assert_eq!(
+            saturating_rounding_doubling_high_mul(i32::MIN, i32::MAX),
+            -i32::MAX
+        );
     }
 
     #[test]
@@ -295,8 +310,14 @@ mod tests {
         assert_eq!(multiply_by_quantized_multiplier(-5, 1 << 30, -1), -1);
         assert_eq!(multiply_by_quantized_multiplier(0, 1_610_612_736, -5), 0);
         assert_eq!(multiply_by_quantized_multiplier(100, 0, 0), 0);
-        assert_eq!(multiply_by_quantized_multiplier_smaller_than_one(5, 1 << 30, -1), 2);
-        assert_eq!(multiply_by_quantized_multiplier_greater_than_one(3, 1 << 30, 2), 6);
+        assert_eq!(
+            multiply_by_quantized_multiplier_smaller_than_one(5, 1 << 30, -1),
+            2
+        );
+        assert_eq!(
+            multiply_by_quantized_multiplier_greater_than_one(3, 1 << 30, 2),
+            6
+        );
     }
 
     #[test]
@@ -321,7 +342,10 @@ mod tests {
             let raw = (real * f64::from(1 << 26)) as i32;
             let got = f64::from(exp_on_negative_values(raw, 5)) / 2f64.powi(31);
             let want = (f64::from(raw) / f64::from(1 << 26)).exp();
-            assert!((got - want).abs() < 1e-6, "exp({real}) = {got}, expected {want}");
+            assert!(
+                (got - want).abs() < 1e-6,
+                "exp({real}) = {got}, expected {want}"
+            );
         }
     }
 

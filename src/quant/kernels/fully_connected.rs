@@ -23,8 +23,17 @@ pub struct FullyConnectedShape {
 }
 
 impl FullyConnectedShape {
-    fn check<T, B>(&self, input: &[T], weights: &[T], bias: Option<&[B]>) -> Result<(), QuantError> {
-        check_len("fully connected input", input.len(), self.batches * self.depth)?;
+    fn check<T, B>(
+        &self,
+        input: &[T],
+        weights: &[T],
+        bias: Option<&[B]>,
+    ) -> Result<(), QuantError> {
+        check_len(
+            "fully connected input",
+            input.len(),
+            self.batches * self.depth,
+        )?;
         check_len(
             "fully connected weights",
             weights.len(),

@@ -190,7 +190,13 @@ mod tests {
         // Three values 1, 1, 0: (2 + 1) / 3 = 1; -1, -1, 0: (-2 - 1) / 3 = -1; 1, 0, 0: 1/3 → 0.
         let s = shape([1, 3], [1, 3], [1, 1], Padding::Valid, 3);
         assert_eq!(
-            pool_i8(PoolKind::Average, &s, &[1, -1, 1, 1, -1, 0, 0, 0, 0], (-128, 127)).unwrap(),
+            pool_i8(
+                PoolKind::Average,
+                &s,
+                &[1, -1, 1, 1, -1, 0, 0, 0, 0],
+                (-128, 127)
+            )
+            .unwrap(),
             vec![1, -1, 0]
         );
     }

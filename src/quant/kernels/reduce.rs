@@ -199,10 +199,7 @@ mod tests {
         assert_eq!(mean_f32(&r2, &input).unwrap(), vec![2.5, 25.0]);
         // Over the last axis: 4 outputs.
         let r3 = Reduction::new(&[1, 2, 2, 2], &[3]).unwrap();
-        assert_eq!(
-            mean_f32(&r3, &input).unwrap(),
-            vec![5.5, 11.0, 16.5, 22.0]
-        );
+        assert_eq!(mean_f32(&r3, &input).unwrap(), vec![5.5, 11.0, 16.5, 22.0]);
         assert!(Reduction::new(&[1, 2], &[2]).is_err());
     }
 

@@ -9,8 +9,8 @@
 
 use super::check_len;
 use super::fixed_point::{
-    exp_on_negative_values, multiply_by_quantized_multiplier_greater_than_one,
-    quantize_multiplier, reciprocal, rounding_divide_by_pot, saturating_rounding_doubling_high_mul,
+    exp_on_negative_values, multiply_by_quantized_multiplier_greater_than_one, quantize_multiplier,
+    reciprocal, rounding_divide_by_pot, saturating_rounding_doubling_high_mul,
 };
 use crate::quant::QuantError;
 
@@ -23,10 +23,11 @@ const ACCUMULATION_INTEGER_BITS: i32 = 12;
 pub fn softmax_f32(input: &[f32], depth: usize, beta: f32) -> Result<Vec<f32>, QuantError> {
     let depth = check_depth(input.len(), depth)?;
     let mut output = vec![0.0f32; input.len()];
-    for (row, out) in input.chunks_exact(depth).zip(output.chunks_exact_mut(depth)) {
-        let max = row
-            .iter()
-            .fold(f32::MIN, |m, &v| if m < v { v } else { m });
+    for (row, out) in input
+        .chunks_exact(depth)
+        .zip(output.chunks_exact_mut(depth))
+    {
+        let max = row.iter().fold(f32::MIN, |m, &v| if m < v { v } else { m });
         let mut sum = 0.0f32;
         for (o, &v) in out.iter_mut().zip(row) {
             *o = ((v - max) * beta).exp();
@@ -40,7 +41,7 @@ pub fn softmax_f32(input: &[f32], depth: usize, beta: f32) -> Result<Vec<f32>, Q
 }
 
 fn check_depth(len: usize, depth: usize) -> Result<usize, QuantError> {
-    if depth == 0 || len % depth != 0 {
+    if depth == 0 || !len.is_multiple_of(depth) {
         return Err(QuantError::Invalid(format!(
             "SOFTMAX over rows of {depth} values cannot split {len} values"
         )));
@@ -69,15 +70,14 @@ impl SoftmaxQuant {
             * f64::from(1u32 << (31 - SCALED_DIFF_INTEGER_BITS)))
         .min(max_real_multiplier);
         // QuantizeMultiplierGreaterThanOne.
-        if !(real > 1.0) {
+        if real.is_nan() || real <= 1.0 {
             return Err(QuantError::Invalid(format!(
                 "SOFTMAX: beta {beta} · input scale {input_scale} is too small for int8"
             )));
         }
         let (input_multiplier, input_left_shift) = quantize_multiplier(real);
         let bits = SCALED_DIFF_INTEGER_BITS as i32;
-        let max_input_rescaled = f64::from((1i32 << bits) - 1)
-            * (1i64 << (31 - bits)) as f64
+        let max_input_rescaled = f64::from((1i32 << bits) - 1) * (1i64 << (31 - bits)) as f64
             / (1i64 << input_left_shift.clamp(0, 62)) as f64;
         Ok(SoftmaxQuant {
             input_multiplier,
@@ -104,7 +104,10 @@ pub fn softmax_i8(input: &[i8], depth: usize, quant: &SoftmaxQuant) -> Result<Ve
     let depth = check_depth(input.len(), depth)?;
     check_len("SOFTMAX input", input.len(), input.len())?;
     let mut output = vec![i8::MIN; input.len()];
-    for (row, out) in input.chunks_exact(depth).zip(output.chunks_exact_mut(depth)) {
+    for (row, out) in input
+        .chunks_exact(depth)
+        .zip(output.chunks_exact_mut(depth))
+    {
         let max = i32::from(row.iter().copied().max().unwrap_or(i8::MIN));
         let mut sum_of_exps = 0i32;
         for &v in row {
@@ -158,11 +161,14 @@ mod tests {
         // Scale 1/16, beta 1: 2^-4 · 2^26 = 2^22 = 0.5 · 2^23 → (2^30, 23).
         // Radius: 31 · 2^26 / 2^23 = 248 → diff_min -248.
         let q = SoftmaxQuant::new(1.0, 1.0 / 16.0).unwrap();
-        assert_eq!(q, SoftmaxQuant {
-            input_multiplier: 1 << 30,
-            input_left_shift: 23,
-            diff_min: -248
-        });
+        assert_eq!(
+            q,
+            SoftmaxQuant {
+                input_multiplier: 1 << 30,
+                input_left_shift: 23,
+                diff_min: -248
+            }
+        );
     }
 
     #[test]
@@ -198,7 +204,10 @@ mod tests {
         let sum: f64 = exps.iter().sum();
         for (e, &o) in exps.iter().zip(&out) {
             let want = e / sum * 256.0 - 128.0;
-            assert!((f64::from(o) - want.min(127.0)).abs() <= 1.0, "{o} vs {want}");
+            assert!(
+                (f64::from(o) - want.min(127.0)).abs() <= 1.0,
+                "{o} vs {want}"
+            );
         }
     }
 
