@@ -166,6 +166,53 @@ fn conv_mean_reshape_graph() {
 }
 
 #[test]
+fn int8_conv_per_channel_multipliers_from_scales() {
+    // Input scale 0.5 (zero point -1), filter scales [0.25, 0.5] per output channel, output
+    // scale 0.25 (zero point 3): multipliers 0.5 · 0.25 / 0.25 = 0.5 and 0.5 · 0.5 / 0.25 = 1.
+    // Input [3, -1] → shifted [4, 0]; oc0 [2, 5] → 8 + bias 2 = 10 → 5 → + 3 = 8;
+    // oc1 [-3, 7] → -12 → -12 → + 3 = -9.
+    let mut g = Graph::default();
+    let x = g.push_tensor(quantized(
+        TensorSpec::activation("x", vec![1, 1, 2, 1], DType::I8),
+        0.5,
+        -1,
+    ));
+    let mut filter = TensorSpec::constant_i8("f", vec![2, 1, 2, 1], &[2, 5, -3, 7]);
+    filter.quantization = Some(Quantization {
+        scale: vec![0.25, 0.5],
+        zero_point: vec![0, 0],
+        quantized_dimension: 0,
+    });
+    let f = g.push_tensor(filter);
+    let b = g.push_tensor(TensorSpec::constant_i32("b", vec![2], &[2, 0]));
+    let y = g.push_tensor(quantized(
+        TensorSpec::activation("y", vec![1, 1, 1, 2], DType::I8),
+        0.25,
+        3,
+    ));
+    g.operators.push(op(
+        OpKind::Conv2d {
+            stride: [1, 1],
+            dilation: [1, 1],
+            padding: Padding::Valid,
+            activation: Activation::None,
+        },
+        &[Some(x), Some(f), Some(b)],
+        y,
+    ));
+    g.inputs = vec![x];
+    g.outputs = vec![y];
+    let runner = Runner::new(&g).unwrap();
+    assert_eq!(
+        runner.invoke(&[TensorData::I8(vec![3, -1])]).unwrap(),
+        vec![TensorData::I8(vec![8, -9])]
+    );
+    // A wrong output shape is caught when preparing.
+    g.tensors[y].shape = vec![1, 1, 2, 2];
+    assert!(matches!(Runner::new(&g), Err(QuantError::Invalid(_))));
+}
+
+#[test]
 fn int8_pad_uses_the_zero_point() {
     let mut g = Graph::default();
     let x = g.push_tensor(quantized(

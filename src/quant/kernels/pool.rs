@@ -27,8 +27,8 @@ pub struct PoolShape {
     pub channels: usize,
 }
 
-/// Runs `reduce(first_tap_values...)` for every output pixel: `visit(out_pixel_values,
-/// input_pixel_values, tap_count)` once per in-bounds tap.
+/// The pooling walk shared by both types: for every output pixel, `step(out, input_pixel)`
+/// once per in-bounds tap (channels side by side), then `finish(out, tap_count)`.
 fn for_each_window<T: Copy, O>(
     shape: &PoolShape,
     input: &[T],

@@ -7,7 +7,6 @@
 //! inverted with `GetReciprocal`, and each `exp · 1/sum` is shifted to 8 bits. The output
 //! quantization is fixed: scale 1/256, zero point −128.
 
-use super::check_len;
 use super::fixed_point::{
     exp_on_negative_values, multiply_by_quantized_multiplier_greater_than_one, quantize_multiplier,
     reciprocal, rounding_divide_by_pot, saturating_rounding_doubling_high_mul,
@@ -102,7 +101,6 @@ impl SoftmaxQuant {
 /// int8 → int8 softmax of rows of `depth` values (output scale 1/256, zero point −128).
 pub fn softmax_i8(input: &[i8], depth: usize, quant: &SoftmaxQuant) -> Result<Vec<i8>, QuantError> {
     let depth = check_depth(input.len(), depth)?;
-    check_len("SOFTMAX input", input.len(), input.len())?;
     let mut output = vec![i8::MIN; input.len()];
     for (row, out) in input
         .chunks_exact(depth)
