@@ -7,6 +7,8 @@
 
 pub mod estimate;
 pub mod graph;
+pub mod interpreter;
+pub mod kernels;
 pub mod lower;
 pub mod npy;
 pub mod ptq;
