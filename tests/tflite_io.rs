@@ -17,7 +17,7 @@ use common::pyref::{run_reference, write_npy_f32, write_npy_i8};
 use tinylab::export::tflite;
 use tinylab::nn::Padding;
 use tinylab::quant::{
-    Activation, DType, Graph, Metadata, OpKind, Operator, QuantError, Quantization, TensorSpec,
+    Activation, DType, Graph, Metadata, OpKind, Operator, QuantError, TensorSpec,
 };
 
 const MODELS_DIR: &str = "/work/shared/reference/tflm-models";
@@ -62,7 +62,12 @@ fn check_io(graph: &Graph, io: &Io, model: &str) {
 fn check_reference_model(expected: &Expected) -> Graph {
     let graph = tflite::read(&model_bytes(expected.name))
         .unwrap_or_else(|e| panic!("{}: {e}", expected.name));
-    assert_eq!(graph.tensors.len(), expected.tensor_count, "{}", expected.name);
+    assert_eq!(
+        graph.tensors.len(),
+        expected.tensor_count,
+        "{}",
+        expected.name
+    );
     let ops: Vec<&str> = graph.operators.iter().map(|op| op.kind.name()).collect();
     assert_eq!(ops, expected.ops, "{}", expected.name);
     assert_eq!(graph.inputs, [expected.input.index], "{}", expected.name);
@@ -114,7 +119,10 @@ fn person_detect_reads_as_tensorflow_describes_it() {
     assert_eq!(w.dtype, DType::I8);
     assert_eq!(w.data.len(), 72);
     let q = w.quantization.as_ref().unwrap();
-    assert_eq!((q.scale.len(), q.zero_point.len(), q.quantized_dimension), (8, 8, 3));
+    assert_eq!(
+        (q.scale.len(), q.zero_point.len(), q.quantized_dimension),
+        (8, 8, 3)
+    );
     // Operator options as schema_py_generated reads them.
     let op0 = &graph.operators[0];
     assert_eq!(op0.inputs, [Some(88), Some(0), Some(33)]);
@@ -180,7 +188,10 @@ fn micro_speech_reads_as_tensorflow_describes_it() {
         description: "TOCO Converted.",
         metadata_names: &["min_runtime_version"],
     });
-    assert_eq!(graph.metadata_entry("min_runtime_version"), Some(&b"1.5.0"[..]));
+    assert_eq!(
+        graph.metadata_entry("min_runtime_version"),
+        Some(&b"1.5.0"[..])
+    );
     assert_eq!(
         graph.operators[0].kind,
         OpKind::Reshape {
@@ -200,7 +211,10 @@ fn micro_speech_reads_as_tensorflow_describes_it() {
     assert_eq!(graph.operators[2].inputs, [Some(2), Some(7), Some(1)]);
     // Conv2D_bias: int32 [8], 8 scales (get_tensor_details: index 0).
     let bias = &graph.tensors[0];
-    assert_eq!((bias.name.as_str(), bias.dtype), ("Conv2D_bias", DType::I32));
+    assert_eq!(
+        (bias.name.as_str(), bias.dtype),
+        ("Conv2D_bias", DType::I32)
+    );
     assert_eq!(bias.quantization.as_ref().unwrap().scale.len(), 8);
 }
 
@@ -269,7 +283,9 @@ fn hello_world_int8_reads_as_tensorflow_describes_it() {
     assert_eq!(w.name, "sequential/dense_2/MatMul");
     assert_eq!(
         w.data_i8().unwrap(),
-        [-39, 59, 39, 21, 28, -32, -34, -35, 15, 27, -59, -41, 18, -35, -7, 127]
+        [
+            -39, 59, 39, 21, 28, -32, -34, -35, 15, 27, -59, -41, 18, -35, -7, 127
+        ]
     );
 }
 
@@ -294,7 +310,11 @@ fn read_write_read_is_the_first_read() {
         let written = tflite::write(&first).unwrap();
         let second = tflite::read(&written).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(second, first, "{name}");
-        assert_eq!(written.len() % 16, 0, "{name}: the file size is a multiple of 16");
+        assert_eq!(
+            written.len() % 16,
+            0,
+            "{name}: the file size is a multiple of 16"
+        );
     }
 }
 
@@ -333,4 +353,150 @@ fn truncated_and_garbled_files_are_errors_not_panics() {
         }
         let _ = tflite::read(&garbled);
     }
+}
+
+/// Runs `original` and our `write(read(original))` with `runtime` on the same input: outputs
+/// must be identical (same kernels, same constants, same quantization).
+fn check_rewrite_runs_the_same(name: &str, input_npy: &Path, runtime: &str, dir: &Path) {
+    let ours = dir.join(format!("{name}_tinylab.tflite"));
+    let graph = tflite::read(&model_bytes(name)).unwrap();
+    std::fs::write(&ours, tflite::write(&graph).unwrap()).unwrap();
+    let expected = run_reference(&model_path(name), input_npy, runtime);
+    let got = run_reference(&ours, input_npy, runtime);
+    assert!(!expected.is_empty());
+    assert_eq!(got, expected, "{name} with {runtime}");
+}
+
+#[test]
+fn litert_and_tflm_run_our_rewrite_of_hello_world_like_the_original() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("x.npy");
+    write_npy_f32(&input, &[1, 1], &[1.5]);
+    for runtime in ["litert-ref", "litert", "tflm"] {
+        check_rewrite_runs_the_same("hello_world_float", &input, runtime, dir.path());
+    }
+    let input = dir.path().join("x_int8.npy");
+    write_npy_i8(&input, &[1, 1], &[10]);
+    for runtime in ["litert-ref", "tflm"] {
+        check_rewrite_runs_the_same("hello_world_int8", &input, runtime, dir.path());
+    }
+}
+
+#[test]
+fn litert_and_tflm_run_our_rewrite_of_micro_speech_like_the_original() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("features.npy");
+    let features: Vec<i8> = (0..1960)
+        .map(|i| ((i * 29 + i / 40 * 7) % 256) as u8 as i8)
+        .collect();
+    write_npy_i8(&input, &[1, 1960], &features);
+    for runtime in ["litert-ref", "tflm"] {
+        check_rewrite_runs_the_same("micro_speech_quantized", &input, runtime, dir.path());
+    }
+}
+
+#[test]
+fn tflm_runs_our_rewrite_of_person_detect_like_the_original() {
+    // LiteRT refuses the original itself ("quantized_dimension must be in range [0, 1). Was
+    // 3." for its rank-1 biases), so only TFLM, which the file was made for, is the reference.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("image.npy");
+    let pixels: Vec<i8> = (0..96 * 96)
+        .map(|i| ((i * 37 + i / 96 * 11) % 256) as u8 as i8)
+        .collect();
+    write_npy_i8(&input, &[1, 96, 96, 1], &pixels);
+    check_rewrite_runs_the_same("person_detect", &input, "tflm", dir.path());
+}
+
+#[test]
+fn a_hand_built_float_graph_runs_in_litert_as_computed_by_hand() {
+    // x [1, 3] → FULLY_CONNECTED (weights [3 units, 3 in], bias, fused RELU) → SOFTMAX.
+    let x = [1.0f32, -2.0, 0.5];
+    let weights = [[0.5f32, -1.0, 2.0], [1.5, 0.25, -0.5], [0.0, 0.0, 1.0]];
+    let bias = [0.1f32, -1.2, 0.0];
+    let mut graph = Graph {
+        description: "hand-built by tests/tflite_io.rs".into(),
+        metadata: vec![Metadata {
+            name: "labels".into(),
+            data: b"a\nb\nc\n".to_vec(),
+        }],
+        ..Graph::default()
+    };
+    let input = graph.push_tensor(TensorSpec::activation("x", vec![1, 3], DType::F32));
+    let w = graph.push_tensor(TensorSpec::constant_f32(
+        "dense/weights",
+        vec![3, 3],
+        weights.as_flattened(),
+    ));
+    let b = graph.push_tensor(TensorSpec::constant_f32("dense/bias", vec![3], &bias));
+    let hidden = graph.push_tensor(TensorSpec::activation("dense/relu", vec![1, 3], DType::F32));
+    let output = graph.push_tensor(TensorSpec::activation("softmax", vec![1, 3], DType::F32));
+    graph.operators = vec![
+        Operator {
+            kind: OpKind::FullyConnected {
+                activation: Activation::Relu,
+                keep_num_dims: false,
+            },
+            inputs: vec![Some(input), Some(w), Some(b)],
+            outputs: vec![hidden],
+        },
+        Operator {
+            kind: OpKind::Softmax { beta: 1.0 },
+            inputs: vec![Some(hidden)],
+            outputs: vec![output],
+        },
+    ];
+    graph.inputs = vec![input];
+    graph.outputs = vec![output];
+
+    // By hand: h = relu(W·x + b) = relu([0.5 + 2 + 1 + 0.1, 1.5 − 0.5 − 0.25 − 1.2, 0.5])
+    // = [3.6, 0, 0.5]; softmax(h)_i = e^{h_i} / Σ e^{h_j}.
+    let h = [3.6f64, 0.0, 0.5];
+    let sum: f64 = h.iter().map(|v| v.exp()).sum();
+    let expected: Vec<f64> = h.iter().map(|v| v.exp() / sum).collect();
+
+    let bytes = tflite::write(&graph).unwrap();
+    assert_eq!(tflite::read(&bytes).unwrap(), graph);
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("hand.tflite");
+    std::fs::write(&model, &bytes).unwrap();
+    let input_npy = dir.path().join("x.npy");
+    write_npy_f32(&input_npy, &[1, 3], &x);
+    for runtime in ["litert-ref", "litert", "tflm"] {
+        let outputs = run_reference(&model, &input_npy, runtime);
+        assert_eq!(outputs.len(), 1, "{runtime}");
+        assert_eq!(outputs[0].shape, [1, 3], "{runtime}");
+        assert_eq!(outputs[0].dtype, "float32", "{runtime}");
+        for (got, want) in outputs[0].values.iter().zip(&expected) {
+            assert!((got - want).abs() < 1e-5, "{runtime}: {got} vs {want}");
+        }
+    }
+}
+
+#[test]
+fn writing_an_invalid_graph_is_an_error() {
+    let mut graph = Graph::default();
+    let x = graph.push_tensor(TensorSpec::activation("x", vec![1, 2], DType::F32));
+    graph.inputs = vec![x];
+    graph.outputs = vec![x + 1];
+    assert!(matches!(tflite::write(&graph), Err(QuantError::Invalid(_))));
+    // Constant bytes that do not fill the shape.
+    let mut graph = Graph::default();
+    let x = graph.push_tensor(TensorSpec::activation("x", vec![1, 2], DType::F32));
+    let mut w = TensorSpec::constant_f32("w", vec![2, 2], &[1.0, 2.0, 3.0, 4.0]);
+    w.data.pop();
+    let w = graph.push_tensor(w);
+    let y = graph.push_tensor(TensorSpec::activation("y", vec![1, 2], DType::F32));
+    graph.operators = vec![Operator {
+        kind: OpKind::FullyConnected {
+            activation: Activation::None,
+            keep_num_dims: false,
+        },
+        inputs: vec![Some(x), Some(w), None],
+        outputs: vec![y],
+    }];
+    graph.inputs = vec![x];
+    graph.outputs = vec![y];
+    let err = tflite::write(&graph).unwrap_err();
+    assert!(err.to_string().contains("\"w\""), "{err}");
 }
