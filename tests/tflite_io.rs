@@ -6,7 +6,8 @@
 //! /work/shared/reference/tflm-models (never copied here) with `ai_edge_litert`'s generated
 //! `schema_py_generated` (Model/SubGraph/Tensor/Operator accessors, builtin codes as
 //! `max(deprecated_builtin_code, builtin_code)`) and `Interpreter.get_tensor_details()`; floats
-//! are `repr(float(np.float32))`, which parses back to the same f32.
+//! are numpy's `repr(np.float32(..))`, the shortest decimal that parses back to the same f32, and
+//! are compared exactly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
@@ -95,7 +96,7 @@ fn person_detect_expected() -> Expected {
             name: "input",
             shape: &[1, 96, 96, 1],
             dtype: DType::I8,
-            quantization: Some((0.007843137718737125, -1)),
+            quantization: Some((0.007_843_138, -1)),
         },
         output: Io {
             index: 87,
@@ -176,7 +177,7 @@ fn micro_speech_reads_as_tensorflow_describes_it() {
             name: "Reshape_1",
             shape: &[1, 1960],
             dtype: DType::I8,
-            quantization: Some((0.10171568393707275, -128)),
+            quantization: Some((0.101_715_684, -128)),
         },
         output: Io {
             index: 9,
@@ -228,14 +229,14 @@ fn hello_world_expected(name: &'static str, int8: bool) -> Expected {
             name: "serving_default_dense_input:0",
             shape: &[1, 1],
             dtype: if int8 { DType::I8 } else { DType::F32 },
-            quantization: int8.then_some((0.024480115622282028, -128)),
+            quantization: int8.then_some((0.024_480_116, -128)),
         },
         output: Io {
             index: 9,
             name: "StatefulPartitionedCall:0",
             shape: &[1, 1],
             dtype: if int8 { DType::I8 } else { DType::F32 },
-            quantization: int8.then_some((0.008290956728160381, 5)),
+            quantization: int8.then_some((0.008_290_957, 5)),
         },
         description: "MLIR Converted.",
         metadata_names: &["min_runtime_version", "CONVERSION_METADATA"],
@@ -251,12 +252,7 @@ fn hello_world_float_reads_as_tensorflow_describes_it() {
     assert_eq!(w.shape, [16, 1]);
     assert_eq!(
         w.data_f32().unwrap()[..4],
-        [
-            -0.12180936336517334,
-            -0.3929499089717865,
-            0.1962481290102005,
-            0.6956225633621216
-        ]
+        [-0.121_809_36, -0.392_949_9, 0.196_248_13, 0.695_622_56]
     );
     assert_eq!(
         graph.operators[0].kind,
@@ -499,4 +495,78 @@ fn writing_an_invalid_graph_is_an_error() {
     graph.outputs = vec![y];
     let err = tflite::write(&graph).unwrap_err();
     assert!(err.to_string().contains("\"w\""), "{err}");
+}
+
+#[test]
+fn the_c_array_compiles_and_holds_the_model_bytes_16_byte_aligned() {
+    use tinylab::export::c_array::c_array_files;
+    let dir = tempfile::tempdir().unwrap();
+    let graph = tflite::read(&model_bytes("hello_world_int8")).unwrap();
+    let model = tflite::write(&graph).unwrap();
+    assert_ne!(
+        model.len() % 12,
+        0,
+        "the last line should be a short one here"
+    );
+    let labels = vec!["sine".to_owned(), "two\nlines".to_owned()];
+    let files = c_array_files(&model, "g_model", &labels);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["model.h", "model.cc", "labels.txt"]);
+    for (name, text) in &files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    assert_eq!(files[2].1, "sine\ntwo lines\n");
+    let source = &files[1].1;
+    assert!(source.contains("alignas(16) const unsigned char g_model[] = {"));
+    assert!(source.contains(&format!(
+        "const unsigned int g_model_len = {};",
+        model.len()
+    )));
+    let full_lines = source
+        .lines()
+        .filter(|l| l.starts_with("    0x") && l.matches("0x").count() == 12)
+        .count();
+    assert_eq!(full_lines, model.len() / 12);
+
+    // A program that writes the array back out as a file, and fails if it is misaligned.
+    std::fs::write(
+        dir.path().join("main.cc"),
+        r#"#include <cstdint>
+#include <cstdio>
+#include "model.h"
+int main(int argc, char** argv) {
+  if (reinterpret_cast<std::uintptr_t>(g_model) % 16 != 0) return 2;
+  std::FILE* out = std::fopen(argv[1], "wb");
+  if (!out || std::fwrite(g_model, 1, g_model_len, out) != g_model_len) return 3;
+  return std::fclose(out) == 0 ? 0 : 4;
+}
+"#,
+    )
+    .unwrap();
+    let exe = dir.path().join("dump");
+    let compiled = std::process::Command::new("g++")
+        .current_dir(dir.path())
+        .args([
+            "-std=c++17",
+            "-Wall",
+            "-Werror",
+            "main.cc",
+            "model.cc",
+            "-o",
+        ])
+        .arg(&exe)
+        .output()
+        .expect("g++ (scripts/install-deps.sh installs build-essential)");
+    assert!(
+        compiled.status.success(),
+        "g++ failed: {}",
+        String::from_utf8_lossy(&compiled.stderr)
+    );
+    let dumped = dir.path().join("dumped.tflite");
+    let status = std::process::Command::new(&exe)
+        .arg(&dumped)
+        .status()
+        .unwrap();
+    assert!(status.success(), "the program failed: {status}");
+    assert_eq!(std::fs::read(&dumped).unwrap(), model);
 }

@@ -8,6 +8,7 @@
 //! Invariant: exports are pure functions from bytes and graphs to bytes and strings; writing
 //! the files is the caller's job.
 
+pub mod c_array;
 pub mod tflite;
 
 mod flatbuf;

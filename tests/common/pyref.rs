@@ -91,7 +91,7 @@ fn write_npy(path: &Path, descr: &str, shape: &[usize], count: usize, data: &[u8
     let mut header =
         format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
     const PREAMBLE_BYTES: usize = 10;
-    while (PREAMBLE_BYTES + header.len() + 1) % 64 != 0 {
+    while !(PREAMBLE_BYTES + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
