@@ -5,6 +5,7 @@ pub mod cli;
 pub mod devices;
 pub mod dsp;
 pub mod engine;
+pub mod export;
 pub mod lab_guide;
 pub mod labs;
 pub mod models;

@@ -6,6 +6,8 @@
     dead_code
 )] // tests fail by panicking
 
+pub mod pyref;
+
 use std::time::{Duration, Instant};
 use tinylab::engine::Engine;
 use tinylab::protocol::{Event, JobOutcome};

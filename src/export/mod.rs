@@ -1,0 +1,18 @@
+//! Exports of trained models: the artefacts a student takes to a board or to another tool.
+//!
+//! - `tflite`: the `.tflite` flatbuffer writer and reader (public API), built on
+//!   `tflite_write`, `tflite_read`, the schema constants in `tflite_schema` and
+//!   `tflite_op_names`, and the safe flatbuffer reader `flatbuf`.
+//! - `c_array`: the TensorFlow Lite Micro C array (`model.h`, `model.cc`) and `labels.txt`.
+//!
+//! Invariant: exports are pure functions from bytes and graphs to bytes and strings; writing
+//! the files is the caller's job.
+
+pub mod c_array;
+pub mod tflite;
+
+mod flatbuf;
+mod tflite_op_names;
+mod tflite_read;
+mod tflite_schema;
+mod tflite_write;
