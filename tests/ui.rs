@@ -384,3 +384,49 @@ fn split_review_cuts_a_recording_into_word_clips() {
         .click();
     step_until(&mut harness, "the undo", |app| app.view.samples.len() == 1);
 }
+
+/// Optimize and Deploy on a run trained from the command line: Quantize shows the float32/int8
+/// comparison and the kits, then Deploy writes the int8 `.tflite` and its labels.
+#[test]
+fn optimize_quantizes_and_deploy_exports_the_int8_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let d = dir.to_str().unwrap();
+    for args in [vec!["new", d, "--demo"], vec!["train", d, "--epochs", "8"]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tinylab"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut harness = harness(Startup::Project(dir.clone()));
+    step_until(&mut harness, "the run", |app| app.view.run.is_some());
+    harness.get_by_label("Optimize").click();
+    harness.step();
+    assert!(harness.query_by_label_contains("Not quantized yet").is_some());
+    harness.get_by_label("per tensor").click();
+    harness.get_by_label("Quantize to int8").click();
+    step_until(&mut harness, "the quantization", |app| {
+        app.view.quantized.is_some()
+    });
+    let report = harness.state().view.quantized.clone().unwrap();
+    assert!(!report.settings.per_channel, "the per-tensor choice reached the engine");
+    for text in ["Test accuracy", "Predictions that change", "Arduino Nicla Vision", "MACs"] {
+        assert!(harness.query_by_label_contains(text).is_some(), "{text}");
+    }
+    harness.get_by_label("Deploy").click();
+    harness.step();
+    let target = tmp.path().join("exported").join("model.tflite");
+    harness.state_mut().forms.deploy.path = target.display().to_string();
+    harness.step();
+    harness.get_by_label("Export").click();
+    step_until(&mut harness, "the exported model", |_| {
+        target.is_file() && target.with_file_name("labels.txt").is_file()
+    });
+    let bytes = std::fs::read(&target).unwrap();
+    assert_eq!(bytes.len() as u64, report.int8_footprint.file_bytes);
+}
