@@ -982,11 +982,13 @@ pub(crate) fn features_of_file(
     use crate::dsp::block::BlockInput;
     if settings.reads_images() {
         let (width, height, rgb) = crate::project::formats::image::load_rgb(input)?;
-        return Ok(settings.features(&BlockInput::Image(crate::dsp::image::ImageInput {
-            width,
-            height,
-            rgb: &rgb,
-        }))?);
+        return Ok(
+            settings.features(&BlockInput::Image(crate::dsp::image::ImageInput {
+                width,
+                height,
+                rgb: &rgb,
+            }))?,
+        );
     }
     let mut series = match crate::project::formats::SampleFormat::of(input)? {
         crate::project::formats::SampleFormat::Wav => {

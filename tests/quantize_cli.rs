@@ -36,24 +36,51 @@ fn motion_int8_stays_within_two_points_and_exports() {
     assert_eq!(report["estimates"].as_array().unwrap().len(), 5);
 
     let text = ok(&["quantize", p, "--per-tensor", "--calibration", "50"]);
-    assert!(text.contains("per-tensor") && text.contains("50 calibration"), "{text}");
+    assert!(
+        text.contains("per-tensor") && text.contains("50 calibration"),
+        "{text}"
+    );
     assert!(text.contains("Arduino Nicla Vision"), "{text}");
 
     let out = dir.path().join("out");
     let int8_path = out.join("motion-int8.tflite");
-    ok(&["export", p, "--format", "tflite-int8", "--out", int8_path.to_str().unwrap()]);
+    ok(&[
+        "export",
+        p,
+        "--format",
+        "tflite-int8",
+        "--out",
+        int8_path.to_str().unwrap(),
+    ]);
     let labels = std::fs::read_to_string(out.join("labels.txt")).unwrap();
     assert_eq!(labels, "idle\nlift\nmaritime\nterrestrial\n");
     let bytes = std::fs::read(&int8_path).unwrap();
     assert_eq!(&bytes[4..8], b"TFL3");
     assert_eq!(bytes.len() as u64, q);
     let float_path = out.join("motion-f32.tflite");
-    ok(&["export", p, "--format", "tflite-f32", "--out", float_path.to_str().unwrap()]);
+    ok(&[
+        "export",
+        p,
+        "--format",
+        "tflite-f32",
+        "--out",
+        float_path.to_str().unwrap(),
+    ]);
     assert_eq!(std::fs::metadata(&float_path).unwrap().len(), f);
     let c_dir = out.join("c");
-    ok(&["export", p, "--format", "c-array", "--out", c_dir.to_str().unwrap()]);
+    ok(&[
+        "export",
+        p,
+        "--format",
+        "c-array",
+        "--out",
+        c_dir.to_str().unwrap(),
+    ]);
     let cc = std::fs::read_to_string(c_dir.join("model.cc")).unwrap();
-    assert!(cc.contains("alignas(16) const unsigned char g_model[]"), "{cc:.300}");
+    assert!(
+        cc.contains("alignas(16) const unsigned char g_model[]"),
+        "{cc:.300}"
+    );
     assert!(cc.contains(&format!("g_model_len = {q};")), "{cc:.300}");
 
     // The exported int8 model on a recording, through the project's spectral block.
@@ -80,7 +107,10 @@ fn motion_int8_stays_within_two_points_and_exports() {
     assert!((sum - 1.0).abs() < 0.03, "int8 softmax sums to {sum}");
 
     let bench = ok(&["bench", int8_path.to_str().unwrap(), "--runs", "5"]);
-    assert!(bench.contains("median") && bench.contains("XIAO"), "{bench}");
+    assert!(
+        bench.contains("median") && bench.contains("XIAO"),
+        "{bench}"
+    );
 }
 
 #[test]

@@ -407,15 +407,27 @@ fn optimize_quantizes_and_deploy_exports_the_int8_model() {
     step_until(&mut harness, "the run", |app| app.view.run.is_some());
     harness.get_by_label("Optimize").click();
     harness.step();
-    assert!(harness.query_by_label_contains("Not quantized yet").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("Not quantized yet")
+            .is_some()
+    );
     harness.get_by_label("per tensor").click();
     harness.get_by_label("Quantize to int8").click();
     step_until(&mut harness, "the quantization", |app| {
         app.view.quantized.is_some()
     });
     let report = harness.state().view.quantized.clone().unwrap();
-    assert!(!report.settings.per_channel, "the per-tensor choice reached the engine");
-    for text in ["Test accuracy", "Predictions that change", "Arduino Nicla Vision", "MACs"] {
+    assert!(
+        !report.settings.per_channel,
+        "the per-tensor choice reached the engine"
+    );
+    for text in [
+        "Test accuracy",
+        "Predictions that change",
+        "Arduino Nicla Vision",
+        "MACs",
+    ] {
         assert!(harness.query_by_label_contains(text).is_some(), "{text}");
     }
     harness.get_by_label("Deploy").click();

@@ -6,7 +6,7 @@ use super::{run_command, run_job};
 use crate::project::Project;
 use crate::project::runs;
 use crate::protocol::{Command, Event, ModelFormat};
-use crate::quant::estimate::{ModelCost, METHOD, estimate};
+use crate::quant::estimate::{METHOD, ModelCost, estimate};
 use crate::quant::interpreter::{Runner, TensorData};
 use crate::quant::report::{QuantReport, QuantizeSettings};
 use crate::quant::stats::graph_stats;
@@ -100,7 +100,11 @@ pub fn format_report(report: &QuantReport) -> String {
         format!("{:.1} %", report.float.accuracy * 100.0),
         format!("{:.1} %", report.int8.accuracy * 100.0),
     );
-    out += &line("model file (bytes)", f.file_bytes.to_string(), q.file_bytes.to_string());
+    out += &line(
+        "model file (bytes)",
+        f.file_bytes.to_string(),
+        q.file_bytes.to_string(),
+    );
     out += &line(
         "weights (bytes)",
         f.cost.weights_bytes.to_string(),
@@ -138,7 +142,12 @@ pub fn format_report(report: &QuantReport) -> String {
 
 /// `tinylab export DIR --format tflite-f32|tflite-int8|c-array --out PATH`: quantizes the run
 /// first when it never was, then writes the model.
-pub fn export_model(dir: PathBuf, run: Option<String>, format: ModelFormat, out: PathBuf) -> Result<()> {
+pub fn export_model(
+    dir: PathBuf,
+    run: Option<String>,
+    format: ModelFormat,
+    out: PathBuf,
+) -> Result<()> {
     let run = match run {
         Some(run) => run,
         None => runs::list(&dir)
@@ -169,7 +178,10 @@ fn read_model(path: &Path) -> Result<Graph> {
 fn input_tensor(graph: &Graph) -> Result<&TensorSpec> {
     match graph.inputs.as_slice() {
         [i] => Ok(graph.tensor(*i)?),
-        other => bail!("the model has {} inputs; infer feeds models with one", other.len()),
+        other => bail!(
+            "the model has {} inputs; infer feeds models with one",
+            other.len()
+        ),
     }
 }
 
@@ -229,7 +241,7 @@ fn labels_of(graph: &Graph) -> Vec<String> {
     graph
         .metadata_entry(crate::engine::quantize_job::METADATA_NAME)
         .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(bytes).ok())
-        .and_then(|v| serde_json::from_value(v["labels"].clone()).ok())
+        .and_then(|v| serde_json::from_value(v.get("labels")?.clone()).ok())
         .unwrap_or_default()
 }
 
@@ -243,12 +255,14 @@ fn load_input(spec: &TensorSpec, input: &Path, project: Option<&Path>) -> Result
         .unwrap_or_default();
     let data = match extension.as_str() {
         "npy" => {
-            let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
+            let bytes =
+                std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
             let array = crate::quant::npy::parse(&bytes)?;
             convert(array.data, spec)?
         }
         "bin" => {
-            let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
+            let bytes =
+                std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
             raw(&bytes, spec)?
         }
         _ => {
@@ -293,7 +307,11 @@ fn raw(bytes: &[u8], spec: &TensorSpec) -> Result<TensorData> {
             spec.dtype.name()
         );
     }
-    let words = || bytes.chunks_exact(4).filter_map(|b| <[u8; 4]>::try_from(b).ok());
+    let words = || {
+        bytes
+            .chunks_exact(4)
+            .filter_map(|b| <[u8; 4]>::try_from(b).ok())
+    };
     Ok(match spec.dtype {
         DType::F32 => TensorData::F32(words().map(f32::from_le_bytes).collect()),
         DType::I8 => TensorData::I8(bytes.iter().map(|&b| b as i8).collect()),
@@ -369,7 +387,10 @@ pub fn bench(model: &Path, runs: usize) -> Result<()> {
         weights_bytes: stats.weights_bytes,
         dsp_bytes: 0,
     };
-    println!("estimated on the kits ({}):", if int8 { "int8" } else { "float32" });
+    println!(
+        "estimated on the kits ({}):",
+        if int8 { "int8" } else { "float32" }
+    );
     for e in estimate(&cost) {
         println!(
             "  {:<34} {:>9.2} ms",

@@ -44,7 +44,10 @@ pub struct QuantizePlan {
 }
 
 /// Quantizes a saved run, compares float32 with int8 on the test split and keeps both models.
-pub fn quantize_run(plan: QuantizePlan, ctx: &JobContext<JobOutput>) -> Result<JobOutput, JobError> {
+pub fn quantize_run(
+    plan: QuantizePlan,
+    ctx: &JobContext<JobOutput>,
+) -> Result<JobOutput, JobError> {
     let started = Instant::now();
     let stored = runs::load(&plan.project_dir, Some(&plan.run)).map_err(failed)?;
     let set = features_job::generate(plan.features, ctx)?;
@@ -222,7 +225,10 @@ fn run_all(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(failed("a worker thread panicked"))))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(failed("a worker thread panicked")))
+            })
             .collect()
     });
     let mut all = Vec::with_capacity(inputs.len());
@@ -274,7 +280,8 @@ pub fn export_model(
             ))
         }
         ModelFormat::CArray => {
-            std::fs::create_dir_all(path).map_err(|e| failed(format!("{}: {e}", path.display())))?;
+            std::fs::create_dir_all(path)
+                .map_err(|e| failed(format!("{}: {e}", path.display())))?;
             let files = c_array::c_array_files(&bytes, "g_model", &stored.record.labels);
             for (name, text) in &files {
                 write(&path.join(name), text.as_bytes())?;

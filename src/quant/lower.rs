@@ -89,7 +89,7 @@ impl Lowering {
         &mut self,
         layer: &Layer,
         x: usize,
-        activation: Activation
+        activation: Activation,
     ) -> Result<usize, QuantError> {
         let shape = self.shape(x)?;
         match layer {
@@ -154,7 +154,7 @@ impl Lowering {
                 weights,
                 bias,
                 activation,
-                }),
+            }),
             Layer::DepthwiseConv2d {
                 kernel_size,
                 stride,
@@ -172,7 +172,7 @@ impl Lowering {
                 weights,
                 bias,
                 activation,
-                }),
+            }),
             Layer::MaxPool1d {
                 pool_size,
                 stride,
@@ -384,7 +384,7 @@ impl Lowering {
         filter: [usize; 2],
         stride: [usize; 2],
         padding: Padding,
-        activation: Activation
+        activation: Activation,
     ) -> Result<usize, QuantError> {
         let shape = self.shape(x)?;
         let [_, h, w, c] = shape.as_slice() else {
@@ -429,12 +429,12 @@ impl Lowering {
         x: usize,
         scale: &[f32],
         shift: &[f32],
-        activation: Activation
+        activation: Activation,
     ) -> Result<usize, QuantError> {
         let shape = self.shape(x)?;
         let channels = scale.len();
         let count: usize = shape.iter().product();
-        if channels == 0 || count % channels != 0 {
+        if channels == 0 || !count.is_multiple_of(channels) {
             return Err(QuantError::Model(format!(
                 "a batch norm of {channels} channels on an input of shape {shape:?}"
             )));

@@ -52,11 +52,17 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, QuantError> {
     let element = match descr {
         "<f4" | "<i4" => 4,
         "|i1" | "|u1" | "i1" | "u1" => 1,
-        other => return Err(bad(&format!("dtype {other} (use float32, int8, uint8 or int32)"))),
+        other => {
+            return Err(bad(&format!(
+                "dtype {other} (use float32, int8, uint8 or int32)"
+            )));
+        }
     };
-    let body = body
-        .get(..count * element)
-        .ok_or_else(|| bad(&format!("{count} elements of {element} bytes but the file is shorter")))?;
+    let body = body.get(..count * element).ok_or_else(|| {
+        bad(&format!(
+            "{count} elements of {element} bytes but the file is shorter"
+        ))
+    })?;
     let words = || {
         body.chunks_exact(4)
             .filter_map(|b| <[u8; 4]>::try_from(b).ok())
@@ -109,7 +115,10 @@ mod tests {
         let a = parse(&npy("|i1", "(2, 2)", &[1, 255, 3, 128])).unwrap();
         assert_eq!(a.shape, vec![2, 2]);
         assert_eq!(a.data, TensorData::I8(vec![1, -1, 3, -128]));
-        let body: Vec<u8> = [1.5f32, -2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let body: Vec<u8> = [1.5f32, -2.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
         let a = parse(&npy("<f4", "(2,)", &body)).unwrap();
         assert_eq!(a.shape, vec![2]);
         assert_eq!(a.data, TensorData::F32(vec![1.5, -2.0]));

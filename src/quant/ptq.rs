@@ -113,7 +113,9 @@ pub fn quantize(
         let input_scale = params
             .get(x)
             .and_then(|q| q.scale.first().copied())
-            .ok_or_else(|| QuantError::Invalid(format!("{} input not quantized", op.kind.name())))?;
+            .ok_or_else(|| {
+                QuantError::Invalid(format!("{} input not quantized", op.kind.name()))
+            })?;
         let weights = quantize_weights(float.tensor(*w)?, per_channel_axis)?;
         let weight_scales = weights
             .quantization
@@ -292,7 +294,11 @@ fn quantize_bias(
     let q: Vec<i32> = values
         .iter()
         .enumerate()
-        .map(|(c, &b)| (b as f64 / scale_of(c)).round().clamp(i32::MIN as f64, i32::MAX as f64) as i32)
+        .map(|(c, &b)| {
+            (b as f64 / scale_of(c))
+                .round()
+                .clamp(i32::MIN as f64, i32::MAX as f64) as i32
+        })
         .collect();
     let scales: Vec<f32> = (0..values.len()).map(|c| scale_of(c) as f32).collect();
     let mut out = TensorSpec::constant_i32(tensor.name.clone(), tensor.shape.clone(), &q);
@@ -329,7 +335,10 @@ mod tests {
         assert_eq!(q.data_i8().unwrap(), vec![127, -64, 127, 64]);
         let depthwise = TensorSpec::constant_f32("dw", vec![1, 1, 2, 2], &[1.0, 0.2, -0.5, 0.1]);
         let q = quantize_weights(&depthwise, Some(3)).unwrap();
-        assert_eq!(q.quantization.unwrap().scale, vec![1.0 / 127.0, 0.2 / 127.0]);
+        assert_eq!(
+            q.quantization.clone().unwrap().scale,
+            vec![1.0 / 127.0, 0.2 / 127.0]
+        );
         assert_eq!(q.data_i8().unwrap(), vec![127, 127, -64, 64]);
     }
 

@@ -59,7 +59,11 @@ pub fn deploy_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         ui.radio_value(&mut app.forms.deploy.format, format, format.title());
     }
     let path_is_default = app.forms.deploy.path.is_empty()
-        || app.forms.deploy.path.ends_with(&before.default_name(&run.id));
+        || app
+            .forms
+            .deploy
+            .path
+            .ends_with(&before.default_name(&run.id));
     if path_is_default && (before != app.forms.deploy.format || app.forms.deploy.path.is_empty()) {
         app.forms.deploy.path = project
             .dir

@@ -155,12 +155,7 @@ fn confusion_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, evaluation: &RunEvaluat
         ui.selectable_value(&mut app.forms.eval_percent, true, "%");
         ui.selectable_value(&mut app.forms.eval_percent, false, "counts");
     });
-    confusion_grid_ui(
-        ui,
-        "confusion",
-        &evaluation.metrics,
-        app.forms.eval_percent,
-    );
+    confusion_grid_ui(ui, "confusion", &evaluation.metrics, app.forms.eval_percent);
 }
 
 /// One confusion matrix (rows true labels, columns predictions plus "uncertain"), cells coloured

@@ -46,9 +46,19 @@ pub fn optimize_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         ui.columns(2, |columns| {
             if let [left, right] = columns {
                 left.strong(format!("float32: {:.1} %", report.float.accuracy * 100.0));
-                confusion_grid_ui(left, "confusion_float", &report.float, app.forms.eval_percent);
+                confusion_grid_ui(
+                    left,
+                    "confusion_float",
+                    &report.float,
+                    app.forms.eval_percent,
+                );
                 right.strong(format!("int8: {:.1} %", report.int8.accuracy * 100.0));
-                confusion_grid_ui(right, "confusion_int8", &report.int8, app.forms.eval_percent);
+                confusion_grid_ui(
+                    right,
+                    "confusion_int8",
+                    &report.int8,
+                    app.forms.eval_percent,
+                );
             }
         });
         ui.add_space(8.0);
@@ -176,7 +186,11 @@ fn comparison_ui(ui: &mut egui::Ui, report: &QuantReport) {
             );
             let sizes = [
                 ("Model file (.tflite)", f.file_bytes, q.file_bytes),
-                ("Weights and biases", f.cost.weights_bytes, q.cost.weights_bytes),
+                (
+                    "Weights and biases",
+                    f.cost.weights_bytes,
+                    q.cost.weights_bytes,
+                ),
                 ("Tensor arena (RAM)", f.cost.arena_bytes, q.cost.arena_bytes),
             ];
             for (name, a, b) in sizes {
@@ -221,7 +235,14 @@ fn kits_ui(ui: &mut egui::Ui, report: &QuantReport) {
         .num_columns(6)
         .spacing([20.0, 4.0])
         .show(ui, |ui| {
-            for title in ["Kit", "float32", "int8", "RAM (int8)", "Flash (int8)", "Fits"] {
+            for title in [
+                "Kit",
+                "float32",
+                "int8",
+                "RAM (int8)",
+                "Flash (int8)",
+                "Fits",
+            ] {
                 ui.strong(title);
             }
             ui.end_row();
@@ -247,7 +268,7 @@ pub fn thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
