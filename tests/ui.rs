@@ -428,14 +428,17 @@ fn optimize_quantizes_and_deploy_exports_the_int8_model() {
         "Arduino Nicla Vision",
         "MACs",
     ] {
-        assert!(harness.query_by_label_contains(text).is_some(), "{text}");
+        assert!(
+            harness.query_all_by_label_contains(text).next().is_some(),
+            "{text}"
+        );
     }
     harness.get_by_label("Deploy").click();
     harness.step();
     let target = tmp.path().join("exported").join("model.tflite");
     harness.state_mut().forms.deploy.path = target.display().to_string();
     harness.step();
-    harness.get_by_label("Export").click();
+    harness.get_by_label("Export model").click();
     step_until(&mut harness, "the exported model", |_| {
         target.is_file() && target.with_file_name("labels.txt").is_file()
     });

@@ -5,7 +5,7 @@
 use super::{run_command, run_job};
 use crate::project::Project;
 use crate::project::runs;
-use crate::protocol::{Command, Event, ModelFormat};
+use crate::protocol::{Command, Event, JobOutcome, ModelFormat};
 use crate::quant::estimate::{METHOD, ModelCost, estimate};
 use crate::quant::interpreter::{Runner, TensorData};
 use crate::quant::report::{QuantReport, QuantizeSettings};
@@ -65,11 +65,25 @@ fn quantize_report(dir: &Path, run: Option<String>, args: &QuantizeArgs) -> Resu
             .context("no trained run: train one first (`tinylab train DIR`)")?,
     };
     drop(project);
+    // Opening the project sends the run's saved report first: keep the last one and answer
+    // when the job ends (its report comes just before).
+    let mut latest = None;
     run_command(
         dir.to_owned(),
         Command::Quantize { run, settings },
         |event| match event {
-            Event::Quantized(Some(report)) => Some(Ok((**report).clone())),
+            Event::Quantized(Some(report)) => {
+                latest = Some((**report).clone());
+                None
+            }
+            Event::JobFinished {
+                outcome: JobOutcome::Done(_),
+                ..
+            } => Some(
+                latest
+                    .take()
+                    .ok_or_else(|| "the job sent no report".to_owned()),
+            ),
             _ => None,
         },
     )

@@ -52,7 +52,7 @@ impl EngineLoop {
     pub(super) fn quantized(&mut self, report: QuantReport) -> JobOutcome {
         let text = format!(
             "{} quantized: test accuracy {:.1} % float32, {:.1} % int8 ({:+.1} points), {} of {} \
-             predictions changed; {} → {} bytes",
+             predictions changed; {} bytes float32, {} bytes int8",
             report.run,
             report.float.accuracy * 100.0,
             report.int8.accuracy * 100.0,

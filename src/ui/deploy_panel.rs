@@ -86,7 +86,7 @@ pub fn deploy_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     });
     let path = app.forms.deploy.path.trim().to_owned();
     if ui
-        .add_enabled(!path.is_empty(), egui::Button::new("Export"))
+        .add_enabled(!path.is_empty(), egui::Button::new("Export model"))
         .on_hover_text("Write the model (and labels.txt)")
         .clicked()
     {

@@ -94,10 +94,14 @@ fn steps_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, lab: &labs::LabPreset, stat
     );
     for (index, (step, result)) in lab.steps.iter().zip(&results).enumerate() {
         ui.horizontal(|ui| {
+            // A filled green dot for a passed check, a hollow one for a step to do (painted:
+            // the default fonts have no check-mark glyph).
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
             if result.passed {
-                ui.colored_label(green, "✔");
+                ui.painter().circle_filled(rect.center(), 5.5, green);
             } else {
-                ui.colored_label(dim, "○");
+                ui.painter()
+                    .circle_stroke(rect.center(), 5.0, egui::Stroke::new(1.5, dim));
             }
             ui.strong(format!("{}. {}", index + 1, step.title));
             let tab = Tab::of_panel(step.panel);
