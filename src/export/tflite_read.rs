@@ -88,6 +88,12 @@ pub fn read(bytes: &[u8]) -> Result<Graph, QuantError> {
             tensors.len(),
             "output",
         )?;
+        let (kind, inputs) = match code {
+            Code::Builtin(builtin::EXPAND_DIMS | builtin::SQUEEZE) => {
+                as_reshape(&tensors, inputs, &outputs)?
+            }
+            _ => (kind, inputs),
+        };
         operators.push(Operator {
             kind,
             inputs,
@@ -262,6 +268,27 @@ fn read_operator_code(code: &Table<'_>) -> Result<Code, QuantError> {
 }
 
 /// Maps an operator and its builtin options to an [`OpKind`].
+/// EXPAND_DIMS and SQUEEZE as the RESHAPE they are: the data only, reshaped to the output's
+/// shape (their axis inputs and options only say how to get that shape).
+fn as_reshape(
+    tensors: &[TensorSpec],
+    inputs: Vec<Option<usize>>,
+    outputs: &[usize],
+) -> Result<(OpKind, Vec<Option<usize>>), QuantError> {
+    let shape = outputs
+        .first()
+        .and_then(|&o| tensors.get(o))
+        .map(|t| t.shape.iter().map(|&d| d as i32).collect())
+        .ok_or_else(|| QuantError::Invalid("EXPAND_DIMS or SQUEEZE without an output".into()))?;
+    let data = inputs.into_iter().take(1).collect();
+    Ok((
+        OpKind::Reshape {
+            new_shape: Some(shape),
+        },
+        data,
+    ))
+}
+
 fn read_kind(code: &Code, op: &Table<'_>) -> Result<OpKind, QuantError> {
     let code = match code {
         Code::Custom(name) => return Err(QuantError::Unsupported(format!("CUSTOM({name})"))),
@@ -379,6 +406,9 @@ fn read_kind(code: &Code, op: &Table<'_>) -> Result<OpKind, QuantError> {
             beta: options(options_type::SOFTMAX)?
                 .map_or(Ok(0.0), |t| t.scalar(schema::softmax_options::BETA, 0.0))?,
         },
+        // Pure shape changes the converter emits around Conv1D (Keras's expand_dims/squeeze):
+        // a RESHAPE to the output tensor's shape, filled in by the caller.
+        builtin::EXPAND_DIMS | builtin::SQUEEZE => OpKind::Reshape { new_shape: None },
         builtin::RESHAPE => OpKind::Reshape {
             new_shape: match options(options_type::RESHAPE)? {
                 Some(t) => t

@@ -284,6 +284,10 @@ pub mod builtin {
     pub const PAD: i32 = 34;
     /// `MEAN`.
     pub const MEAN: i32 = 40;
+    /// `SQUEEZE` (read as RESHAPE).
+    pub const SQUEEZE: i32 = 43;
+    /// `EXPAND_DIMS` (read as RESHAPE).
+    pub const EXPAND_DIMS: i32 = 70;
     /// `QUANTIZE`.
     pub const QUANTIZE: i32 = 114;
 }

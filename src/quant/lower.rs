@@ -41,6 +41,8 @@ struct Lowering {
     graph: Graph,
     /// Per-op-type counters for tensor names (`conv2d_1`, `conv2d_2`, ...).
     counters: std::collections::BTreeMap<&'static str, usize>,
+    /// Tensors a residual block's ADD reads later: their shape must stay.
+    pinned: Vec<usize>,
 }
 
 impl Lowering {
@@ -235,6 +237,7 @@ impl Lowering {
                 self.reshape(x, full)
             }
             Layer::Residual { layers } => {
+                self.pinned.push(x);
                 let body = self.layers(layers, x)?;
                 let body = if self.shape(body)? == shape {
                     body
@@ -293,6 +296,24 @@ impl Lowering {
         if self.shape(x)? == shape {
             return Ok(x);
         }
+        // A reshape of the previous reshape's output becomes that reshape (the converter folds
+        // them the same way), unless a residual block still needs the intermediate shape.
+        if let Some(last) = self.graph.operators.last()
+            && matches!(last.kind, OpKind::Reshape { .. })
+            && last.outputs == [x]
+            && !self.pinned.contains(&x)
+            && !self.graph.inputs.contains(&x)
+        {
+            let dims: Vec<i32> = shape.iter().map(|&d| d as i32).collect();
+            let shape_input = last.inputs.get(1).copied().flatten();
+            if let Some(t) = shape_input.and_then(|i| self.graph.tensors.get_mut(i)) {
+                *t = TensorSpec::constant_i32(t.name.clone(), vec![dims.len()], &dims);
+            }
+            if let Some(t) = self.graph.tensors.get_mut(x) {
+                t.shape = shape;
+            }
+            return Ok(x);
+        }
         let name = self.name("reshape");
         let dims: Vec<i32> = shape.iter().map(|&d| d as i32).collect();
         let shape_tensor = self.graph.push_tensor(TensorSpec::constant_i32(
@@ -301,10 +322,9 @@ impl Lowering {
             &dims,
         ));
         let y = self.activation(&name, shape);
+        // The shape is an input tensor only, without ReshapeOptions, as the converter writes it.
         self.op(
-            OpKind::Reshape {
-                new_shape: Some(dims),
-            },
+            OpKind::Reshape { new_shape: None },
             vec![Some(x), Some(shape_tensor)],
             y,
         );

@@ -9,9 +9,9 @@
 //! - **Ops that keep their input's parameters**: MAX_POOL_2D, AVERAGE_POOL_2D, RESHAPE and PAD
 //!   write their output with their input's scale and zero point (TFLite's int8 spec requires it);
 //!   SOFTMAX writes scale 1/256, zero point −128.
-//! - **Weights**: symmetric int8 in [−127, 127], zero point 0. CONV_2D and DEPTHWISE_CONV_2D get
-//!   one scale per output channel (`quantized_dimension` 0 and 3), or one per tensor when asked;
-//!   FULLY_CONNECTED gets one per tensor, as the int8 spec and the converter's default do.
+//! - **Weights**: symmetric int8 in [−127, 127], zero point 0. CONV_2D, FULLY_CONNECTED and
+//!   DEPTHWISE_CONV_2D get one scale per output channel (`quantized_dimension` 0, 0 and 3), as
+//!   TensorFlow 2.21's converter does (fully connected layers too), or one per tensor when asked.
 //!   `s = max|w| / 127` (1 for an all-zero channel).
 //! - **Biases**: int32 with scale `input_scale × weight_scale` per channel, zero point 0.
 //!
@@ -98,7 +98,7 @@ pub fn quantize(
         let (per_channel_axis, weighted) = match op.kind {
             OpKind::Conv2d { .. } => (options.per_channel.then_some(0), true),
             OpKind::DepthwiseConv2d { .. } => (options.per_channel.then_some(3), true),
-            OpKind::FullyConnected { .. } => (None, true),
+            OpKind::FullyConnected { .. } => (options.per_channel.then_some(0), true),
             _ => (None, false),
         };
         if !weighted {
