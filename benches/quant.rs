@@ -30,7 +30,10 @@ fn main() {
     let input = [TensorData::I8(vec![0; 96 * 96])];
     let macs = graph_stats(&graph).unwrap().macs;
     report(
-        &format!("person_detect int8 inference ({:.1} M MACs)", macs as f64 / 1e6),
+        &format!(
+            "person_detect int8 inference ({:.1} M MACs)",
+            macs as f64 / 1e6
+        ),
         best_of(budget, || {
             runner.invoke(&input).unwrap();
         }),
@@ -41,7 +44,11 @@ fn main() {
     let float = lower::lower_float(&model, "bench").unwrap();
     let mut rng = Rng::new(5);
     let windows: Vec<Vec<f32>> = (0..50)
-        .map(|_| (0..96 * 96 * 3).map(|_| rng.range((0.0, 1.0)) as f32).collect())
+        .map(|_| {
+            (0..96 * 96 * 3)
+                .map(|_| rng.range((0.0, 1.0)) as f32)
+                .collect()
+        })
         .collect();
     let options = PtqOptions {
         per_channel: true,
@@ -52,7 +59,10 @@ fn main() {
     let float_runner = Runner::new(&float).unwrap();
     let float_input = [TensorData::F32(windows[0].clone())];
     report(
-        &format!("MobileNetV2 96x96 a0.1 float32 inference ({:.1} M MACs)", macs as f64 / 1e6),
+        &format!(
+            "MobileNetV2 96x96 a0.1 float32 inference ({:.1} M MACs)",
+            macs as f64 / 1e6
+        ),
         best_of(budget, || {
             float_runner.invoke(&float_input).unwrap();
         }),

@@ -69,7 +69,10 @@ fn motion_int8_stays_within_two_points_and_exports() {
         float_path.to_str().unwrap(),
     ]);
     assert_eq!(std::fs::metadata(&float_path).unwrap().len(), f);
-    assert!(bytes.len() as u64 <= q, "per-tensor scales take less room than per-channel");
+    assert!(
+        bytes.len() as u64 <= q,
+        "per-tensor scales take less room than per-channel"
+    );
     let c_dir = out.join("c");
     ok(&[
         "export",
@@ -84,7 +87,10 @@ fn motion_int8_stays_within_two_points_and_exports() {
         cc.contains("alignas(16) const unsigned char g_model[]"),
         "{cc:.300}"
     );
-    assert!(cc.contains(&format!("g_model_len = {};", bytes.len())), "{cc:.300}");
+    assert!(
+        cc.contains(&format!("g_model_len = {};", bytes.len())),
+        "{cc:.300}"
+    );
 
     // The exported int8 model on a recording, through the project's spectral block.
     let sample = dir.path().join("samples").join("s00005.csv");
