@@ -54,6 +54,15 @@ import -window root "$out/5b-train-run.png"
 xdotool key ctrl+6
 sleep 1.5
 import -window root "$out/6b-evaluate-run.png"
+# Quantize the run (Ctrl+Q on the Optimize panel), then the Deploy panel.
+xdotool key ctrl+7
+sleep 0.5
+xdotool key ctrl+q
+sleep 6
+import -window root "$out/7b-optimize-run.png"
+xdotool key ctrl+8
+sleep 1.5
+import -window root "$out/8b-deploy-run.png"
 xdotool key ctrl+2 ctrl+i
 sleep 2
 import -window root "$out/9-capture-instructor.png"

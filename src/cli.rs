@@ -636,6 +636,9 @@ pub(crate) fn run_command<T>(
     result
 }
 
+/// What a step without an automatic check says.
+const MANUAL_STEP: &str = "no automatic check: yours to tick";
+
 /// `tinylab check DIR`: the lab's steps and their marks, from the project's files.
 fn check(dir: &std::path::Path, json: bool) -> Result<()> {
     use crate::lab_guide::{LabState, RunState, evaluate_steps};
@@ -677,7 +680,7 @@ fn check(dir: &std::path::Path, json: bool) -> Result<()> {
         ),
         run,
     };
-    let (results, done) = evaluate_steps(&lab.steps, &state);
+    let (results, done, total) = evaluate_steps(&lab.steps, &state);
     if json {
         let steps: Vec<_> = lab
             .steps
@@ -685,30 +688,32 @@ fn check(dir: &std::path::Path, json: bool) -> Result<()> {
             .zip(&results)
             .map(|(step, result)| {
                 serde_json::json!({
-                    "title": step.title, "panel": step.panel, "passed": result.passed,
-                    "detail": result.detail,
+                    "title": step.title, "panel": step.panel,
+                    "passed": result.as_ref().map(|r| r.passed),
+                    "detail": result.as_ref().map_or(MANUAL_STEP, |r| r.detail.as_str()),
                 })
             })
             .collect();
         let value = serde_json::json!({
             "lab": lab.id, "title": lab.title, "steps": steps, "done": done,
-            "total": lab.steps.len(),
+            "total": total,
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
     println!(
-        "{} ({}): {done} of {} steps done",
-        lab.title,
-        lab.id,
-        lab.steps.len()
+        "{} ({}): {done} of {total} checked steps done",
+        lab.title, lab.id,
     );
     for (index, (step, result)) in lab.steps.iter().zip(&results).enumerate() {
-        let mark = if result.passed { "[x]" } else { "[ ]" };
-        let detail = if result.detail.is_empty() {
+        let (mark, detail) = match result {
+            Some(r) => (if r.passed { "[x]" } else { "[ ]" }, r.detail.as_str()),
+            None => ("[-]", MANUAL_STEP),
+        };
+        let detail = if detail.is_empty() {
             String::new()
         } else {
-            format!(" — {}", result.detail)
+            format!(" — {detail}")
         };
         println!("{mark} {}. {}{detail}", index + 1, step.title);
     }

@@ -327,14 +327,18 @@ fn accuracy(value: Option<f64>, wanted: f64, what: &str) -> CheckResult {
 }
 
 /// Each step with its verdict, and how many are done.
-pub fn evaluate_steps(steps: &[Step], state: &LabState) -> (Vec<CheckResult>, usize) {
-    let results: Vec<CheckResult> = steps
+///
+/// A step without a check (connecting the kit, exporting) is the student's to tick: it is never
+/// shown as passed, and `done` and `total` count the checked steps only.
+pub fn evaluate_steps(
+    steps: &[Step],
+    state: &LabState,
+) -> (Vec<Option<CheckResult>>, usize, usize) {
+    let results: Vec<Option<CheckResult>> = steps
         .iter()
-        .map(|step| match &step.check {
-            Some(check) => check.evaluate(state),
-            None => pass(String::new()),
-        })
+        .map(|step| step.check.as_ref().map(|check| check.evaluate(state)))
         .collect();
-    let done = results.iter().filter(|r| r.passed).count();
-    (results, done)
+    let done = results.iter().flatten().filter(|r| r.passed).count();
+    let total = results.iter().flatten().count();
+    (results, done, total)
 }

@@ -35,6 +35,27 @@ fn motion_int8_stays_within_two_points_and_exports() {
     assert!(q < f, "int8 file {q} B not smaller than float32 {f} B");
     assert_eq!(report["estimates"].as_array().unwrap().len(), 5);
 
+    // The lab guide sees the quantization; steps without a check are the student's to tick.
+    let check: serde_json::Value = serde_json::from_str(&ok(&["check", p, "--json"])).unwrap();
+    let step = |title: &str| {
+        check["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["title"] == title)
+            .cloned()
+            .unwrap_or_else(|| panic!("no step {title:?} in {check}"))
+    };
+    assert_eq!(step("Quantize to int8")["passed"], true, "{check}");
+    assert!(step("Export the model")["passed"].is_null(), "{check}");
+    let checked = check["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| !s["passed"].is_null())
+        .count();
+    assert_eq!(check["total"], checked);
+
     let text = ok(&["quantize", p, "--per-tensor", "--calibration", "50"]);
     assert!(
         text.contains("per-tensor") && text.contains("50 calibration"),

@@ -77,8 +77,7 @@ fn lab_state(app: &TinyLabApp, labels: &[String]) -> LabState {
 }
 
 fn steps_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, lab: &labs::LabPreset, state: &LabState) {
-    let (results, done) = evaluate_steps(&lab.steps, state);
-    let total = lab.steps.len();
+    let (results, done, total) = evaluate_steps(&lab.steps, state);
     ui.horizontal(|ui| {
         ui.strong("Steps");
         ui.add(
@@ -87,7 +86,9 @@ fn steps_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, lab: &labs::LabPreset, stat
                 .text(format!("{done} of {total} done")),
         );
     });
-    let current = results.iter().position(|r| !r.passed);
+    let current = results
+        .iter()
+        .position(|r| r.as_ref().is_some_and(|r| !r.passed));
     let (green, dim) = (
         egui::Color32::from_rgb(60, 170, 90),
         ui.visuals().weak_text_color(),
@@ -96,20 +97,33 @@ fn steps_ui(app: &mut TinyLabApp, ui: &mut egui::Ui, lab: &labs::LabPreset, stat
         ui.horizontal(|ui| {
             // A filled green dot for a passed check, a hollow one for a step to do (painted:
             // the default fonts have no check-mark glyph).
+            // A step with no automatic check gets a small dash: the student's to tick.
             let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
-            if result.passed {
-                ui.painter().circle_filled(rect.center(), 5.5, green);
-            } else {
-                ui.painter()
-                    .circle_stroke(rect.center(), 5.0, egui::Stroke::new(1.5, dim));
-            }
+            match result {
+                Some(r) if r.passed => ui.painter().circle_filled(rect.center(), 5.5, green),
+                Some(_) => {
+                    ui.painter()
+                        .circle_stroke(rect.center(), 5.0, egui::Stroke::new(1.5, dim))
+                }
+                None => ui.painter().hline(
+                    rect.center().x - 4.0..=rect.center().x + 4.0,
+                    rect.center().y,
+                    egui::Stroke::new(1.5, dim),
+                ),
+            };
             ui.strong(format!("{}. {}", index + 1, step.title));
             let tab = Tab::of_panel(step.panel);
             if ui.small_button(format!("Open {}", tab.title())).clicked() {
                 app.state.tab = tab;
             }
-            if !result.detail.is_empty() {
-                ui.weak(&result.detail);
+            match result {
+                Some(r) if !r.detail.is_empty() => {
+                    ui.weak(&r.detail);
+                }
+                Some(_) => {}
+                None => {
+                    ui.weak("no automatic check");
+                }
             }
         });
         if Some(index) == current {
