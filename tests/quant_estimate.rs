@@ -42,3 +42,13 @@ fn estimates_reproduce_the_measurements_they_were_fitted_to() {
         assert!(e.float_ms > e.int8_ms);
     }
 }
+
+/// The operator count the fit assumes is the lowered graph's, and the graph's MACs are the
+/// layer model's.
+#[test]
+fn the_fit_rests_on_the_lowered_graph() {
+    let graph = tinylab::quant::lower::lower_float(&mobilenet(), "mobilenet").unwrap();
+    let stats = tinylab::quant::stats::graph_stats(&graph).unwrap();
+    assert_eq!(stats.operators, MOBILENETV2_01_OPERATORS);
+    assert_eq!(stats.macs, MOBILENETV2_01_MACS);
+}
