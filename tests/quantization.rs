@@ -30,6 +30,70 @@ fn presets() -> Vec<(&'static str, Vec<usize>, usize)> {
     ]
 }
 
+/// Each layer type alone (before the classifier head), as TOML layers, with an input shape:
+/// the ones the presets do not already cover.
+fn single_layers() -> Vec<(&'static str, &'static str, Vec<usize>)> {
+    vec![
+        (
+            "avg_pool2d",
+            "type = \"avg_pool2d\"\npool_size = [2, 2]",
+            vec![6, 6, 2],
+        ),
+        (
+            "avg_pool2d same stride 2",
+            "type = \"avg_pool2d\"\npool_size = [3, 3]\nstride = [2, 2]\npadding = \"same\"",
+            vec![7, 5, 3],
+        ),
+        (
+            "max_pool1d",
+            "type = \"max_pool1d\"\npool_size = 3",
+            vec![10, 2],
+        ),
+        (
+            "avg_pool1d",
+            "type = \"avg_pool1d\"\npool_size = 2",
+            vec![9, 3],
+        ),
+        (
+            "conv1d valid stride 2",
+            "type = \"conv1d\"\nfilters = 4\nkernel_size = 5\nstride = 2\npadding = \"valid\"",
+            vec![20, 3],
+        ),
+        (
+            "depthwise valid",
+            "type = \"depthwise_conv2d\"\nkernel_size = [3, 3]\npadding = \"valid\"",
+            vec![6, 6, 4],
+        ),
+        ("relu6 alone", "type = \"relu6\"", vec![12]),
+        ("relu alone", "type = \"relu\"", vec![12]),
+        (
+            "global average pool",
+            "type = \"global_avg_pool\"",
+            vec![4, 4, 3],
+        ),
+        (
+            "batch norm after pooling",
+            "type = \"batch_norm\"",
+            vec![12],
+        ),
+    ]
+}
+
+/// Every model the runtime tests run: the presets, then each single layer.
+fn all_models() -> Vec<(String, Model, Vec<usize>)> {
+    let mut models: Vec<(String, Model, Vec<usize>)> = presets()
+        .into_iter()
+        .map(|(id, shape, classes)| (id.to_string(), model(id, &shape, classes), shape))
+        .collect();
+    for (name, layer, shape) in single_layers() {
+        let layer: Layer = toml::from_str(layer).unwrap();
+        let mut built = Model::classifier(&shape, &[layer, Layer::Flatten], 3, 5).unwrap();
+        perturb_batch_norms(&mut built.layers, &mut Rng::new(2));
+        models.push((name.to_string(), built, shape));
+    }
+    models
+}
+
 /// A preset's classifier with seeded weights and batch-norm statistics far from the identity,
 /// so folding is exercised.
 fn model(id: &str, shape: &[usize], classes: usize) -> Model {
@@ -106,9 +170,8 @@ fn quantize_input(graph: &Graph, x: &[f32]) -> Vec<i8> {
 
 #[test]
 fn lowered_presets_compute_what_the_layer_model_computes() {
-    for (id, shape, classes) in presets() {
-        let model = model(id, &shape, classes);
-        let graph = lower::lower_float(&model, id).unwrap();
+    for (id, model, shape) in all_models() {
+        let graph = lower::lower_float(&model, &id).unwrap();
         let runner = Runner::new(&graph).unwrap();
         let len: usize = shape.iter().product();
         for x in inputs(3, len, 1) {
@@ -129,9 +192,8 @@ fn exported_presets_run_in_litert_and_tflm_as_in_tinylab() {
     let scratch = tempfile::tempdir().unwrap();
     let mut lsb_off = 0usize;
     let mut compared = 0usize;
-    for (id, shape, classes) in presets() {
-        let model = model(id, &shape, classes);
-        let float = lower::lower_float(&model, id).unwrap();
+    for (id, model, shape) in all_models() {
+        let float = lower::lower_float(&model, &id).unwrap();
         let len: usize = shape.iter().product();
         let calibration = inputs(20, len, 2);
         let options = PtqOptions {

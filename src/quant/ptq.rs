@@ -7,7 +7,9 @@
 //!   With a percentile `p`, the range is the `100 − p` to `p` percentile of a sample of the
 //!   values instead of the extremes, which ignores rare outliers.
 //! - **Ops that keep their input's parameters**: MAX_POOL_2D, AVERAGE_POOL_2D, RESHAPE and PAD
-//!   write their output with their input's scale and zero point (TFLite's int8 spec requires it);
+//!   write their output with their input's scale and zero point (TFLite's int8 spec requires it),
+//!   and so does a RELU6 that is its own op: TFLM's int8 RELU6 only clamps, without rescaling, so
+//!   with other output parameters TFLM and LiteRT (which rescales) would disagree;
 //!   SOFTMAX writes scale 1/256, zero point −128.
 //! - **Weights**: symmetric int8 in [−127, 127], zero point 0. CONV_2D, FULLY_CONNECTED and
 //!   DEPTHWISE_CONV_2D get one scale per output channel (`quantized_dimension` 0, 0 and 3), as
@@ -72,7 +74,8 @@ pub fn quantize(
                 OpKind::MaxPool2d { .. }
                 | OpKind::AveragePool2d { .. }
                 | OpKind::Reshape { .. }
-                | OpKind::Pad => first_input
+                | OpKind::Pad
+                | OpKind::Relu6 => first_input
                     .and_then(|i| params.get(&i).cloned())
                     .ok_or_else(|| {
                         QuantError::Invalid(format!("{} without a quantized input", op.kind.name()))
