@@ -26,6 +26,11 @@ use crate::quant::interpreter::{Runner, TensorData};
 use crate::quant::report::QuantizeSettings;
 use crate::quant::{DType, Graph, OpKind, QuantError, Quantization, TensorSpec};
 
+/// Smallest activation scale: a tensor that is all but zero on the calibration windows (a dead
+/// layer of an untrained model) would otherwise get a scale so small that a fused ReLU6's bound,
+/// 6 / scale, overflows int32, and TFLite's and TFLM's kernels refuse such a model.
+const MIN_ACTIVATION_SCALE: f64 = 1e-8;
+
 /// Values sampled per tensor per calibration window for percentile ranges.
 const SAMPLES_PER_WINDOW: usize = 256;
 
@@ -226,7 +231,7 @@ fn activation_params(range: Option<&(f32, f32)>) -> Result<Quantization, QuantEr
         // Always zero: any scale represents it; TFLite uses 1 in this case too.
         return Ok(Quantization::per_tensor(1.0, -128));
     }
-    let scale = (max - min) / 255.0;
+    let scale = ((max - min) / 255.0).max(MIN_ACTIVATION_SCALE);
     let zero_point = (-128.0 - min / scale).round().clamp(-128.0, 127.0) as i64;
     Ok(Quantization::per_tensor(scale as f32, zero_point))
 }
@@ -327,6 +332,19 @@ mod tests {
         assert!((q.scale[0] - 2.0 / 255.0).abs() < 1e-7);
         // −128 − (−1)/(2/255) = −0.5 → rounds away from zero to −1.
         assert_eq!(q.zero_point, vec![-1]);
+    }
+
+    #[test]
+    fn a_nearly_zero_tensor_still_gets_a_usable_scale() {
+        let q = activation_params(Some(&(0.0, 4e-7))).unwrap();
+        let (scale, zero_point) = q.single().unwrap();
+        let bounds = crate::quant::kernels::activation_range_quantized(
+            crate::quant::Activation::Relu6,
+            scale,
+            zero_point as i32,
+            [-128, 127],
+        );
+        assert!(bounds.is_ok(), "{bounds:?} at scale {scale}");
     }
 
     #[test]
