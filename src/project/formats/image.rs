@@ -7,8 +7,10 @@
 //! Checks, in order, each error naming the file: at most [`super::MAX_FILE_BYTES`] on disk; the
 //! content is PNG, JPEG or BMP (a text file named `.png` is refused); the header's dimensions,
 //! read before any pixel is decoded, are not 0 and at most [`MAX_SIDE_PX`] on each side; the
-//! whole image decodes (a truncated JPEG or PNG is refused), with the decoder held to the same
-//! limits.
+//! whole image decodes (a truncated PNG or BMP is refused), with the decoder held to the same
+//! limits; a JPEG must also end with its end-of-image marker, because the JPEG decoder fills a
+//! truncated scan with grey instead of failing (trailing zero padding, which some cameras add,
+//! is allowed).
 
 use super::FormatError;
 use std::io::Cursor;
@@ -141,11 +143,19 @@ fn decode(path: &Path, bytes: &[u8]) -> Result<(ImageKind, image::DynamicImage),
             format!("damaged or truncated image: {e}; export it again from the camera or editor"),
         )
     };
-    let (width, height) = reader()?.into_dimensions().map_err(damaged)?;
+    let (width, height) = reader()?.into_dimensions().map_err(|e| {
+        FormatError::new(
+            path,
+            format!(
+                "damaged or truncated image header: {e}; export it again from the camera or \
+                 editor"
+            ),
+        )
+    })?;
     if width == 0 || height == 0 {
         return Err(FormatError::new(
             path,
-            format!("the image is {width} × {height} pixels: it has no pixels"),
+            format!("invalid image dimensions {width} × {height}: the image has no pixels"),
         ));
     }
     if width > MAX_SIDE_PX || height > MAX_SIDE_PX {
@@ -157,6 +167,13 @@ fn decode(path: &Path, bytes: &[u8]) -> Result<(ImageKind, image::DynamicImage),
             ),
         ));
     }
+    if kind == ImageKind::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(FormatError::new(
+            path,
+            "damaged or truncated image: the JPEG data ends without its end-of-image marker; \
+             copy or export the file again",
+        ));
+    }
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE_PX);
     limits.max_image_height = Some(MAX_SIDE_PX);
@@ -166,4 +183,12 @@ fn decode(path: &Path, bytes: &[u8]) -> Result<(ImageKind, image::DynamicImage),
     full.limits(limits);
     let image = full.decode().map_err(damaged)?;
     Ok((kind, image))
+}
+
+/// True when a JPEG ends with its end-of-image marker `FF D9`, trailing zero bytes aside. Inside
+/// the entropy-coded data every `FF` is followed by `00` (byte stuffing), so a file cut short
+/// cannot end with the marker by chance.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |last| last + 1);
+    bytes.get(..end).is_some_and(|data| data.ends_with(&[0xFF, 0xD9]))
 }
