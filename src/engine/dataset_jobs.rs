@@ -291,7 +291,8 @@ pub fn export(
             let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("png");
             let relative = format!("{folder}/{}.{}.{extension}", meta.label, meta.id);
             let target = out.join(&relative);
-            let bytes = std::fs::read(path).map_err(|e| failed(format!("{}: {e}", path.display())))?;
+            let bytes =
+                std::fs::read(path).map_err(|e| failed(format!("{}: {e}", path.display())))?;
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent)
                     .map_err(|e| failed(format!("{}: {e}", parent.display())))?;

@@ -717,7 +717,12 @@ impl EngineLoop {
             match project.load_image(id) {
                 Ok((width, height, rgb)) => {
                     let rgb = Arc::new(rgb);
-                    self.emit(Event::ImageLoaded { id, width, height, rgb });
+                    self.emit(Event::ImageLoaded {
+                        id,
+                        width,
+                        height,
+                        rgb,
+                    });
                 }
                 Err(e) => self.notice(Level::Error, e.to_string()),
             }

@@ -394,7 +394,11 @@ impl Project {
                 sensor: self.file.sensor.kind.clone(),
                 axes: series.axes.clone(),
                 rate_hz: series.rate_hz,
-                readings: if image.is_some() { 1 } else { series.readings() },
+                readings: if image.is_some() {
+                    1
+                } else {
+                    series.readings()
+                },
                 source,
                 created_unix_s,
                 image: image.as_ref().map(|i| sample::ImageSize {

@@ -386,9 +386,9 @@ fn sample_image_ui(
                 return;
             }
             let image = egui::ColorImage::from_rgb(size, rgb);
-            let texture = ui
-                .ctx()
-                .load_texture(format!("sample {id}"), image, egui::TextureOptions::NEAREST);
+            let texture =
+                ui.ctx()
+                    .load_texture(format!("sample {id}"), image, egui::TextureOptions::NEAREST);
             ui.data_mut(|d| d.insert_temp(key, (id, texture.clone())));
             texture
         }

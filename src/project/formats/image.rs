@@ -189,6 +189,11 @@ fn decode(path: &Path, bytes: &[u8]) -> Result<(ImageKind, image::DynamicImage),
 /// the entropy-coded data every `FF` is followed by `00` (byte stuffing), so a file cut short
 /// cannot end with the marker by chance.
 fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |last| last + 1);
-    bytes.get(..end).is_some_and(|data| data.ends_with(&[0xFF, 0xD9]))
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != 0)
+        .map_or(0, |last| last + 1);
+    bytes
+        .get(..end)
+        .is_some_and(|data| data.ends_with(&[0xFF, 0xD9]))
 }
