@@ -113,6 +113,7 @@ fn main() {
             label: Motion::ALL[i % 4].label().to_owned(),
             split: Split::Train,
             source: "bench".into(),
+            image: None,
         })
         .collect();
     project.add_many(batch).unwrap();

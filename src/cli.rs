@@ -119,7 +119,8 @@ pub enum CliCommand {
         #[arg(long)]
         keep_partial: bool,
     },
-    /// Import CSV or Edge Impulse JSON files (or folders of them) into a project.
+    /// Import CSV or Edge Impulse JSON files, WAV audio or PNG/JPEG/BMP images (or folders of
+    /// them, one subfolder per label) into a project.
     Import {
         /// Project folder.
         dir: PathBuf,
@@ -410,6 +411,11 @@ fn new_project(dir: PathBuf, lab: &str) -> Result<()> {
     let next = if preset.sensor.kind == crate::project::MICROPHONE {
         format!(
             "add audio with `tinylab import {} FOLDER_OF_WAVS`",
+            dir.display()
+        )
+    } else if preset.sensor.kind == crate::project::CAMERA {
+        format!(
+            "add images with `tinylab import {} FOLDER` (one subfolder of images per label)",
             dir.display()
         )
     } else {

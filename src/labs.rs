@@ -83,6 +83,7 @@ impl LabPreset {
 const SHIPPED: &[(&str, &str)] = &[
     ("motion", include_str!("../labs/motion/lab.toml")),
     ("kws", include_str!("../labs/kws/lab.toml")),
+    ("image", include_str!("../labs/image/lab.toml")),
 ];
 
 /// Errors reading a lab preset.

@@ -545,6 +545,17 @@ pub enum Event {
         /// Its readings.
         series: Series,
     },
+    /// An image sample decoded, for its thumbnail (the engine decodes; the UI only uploads).
+    ImageLoaded {
+        /// Which sample.
+        id: SampleId,
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// `width · height · 3` bytes, row-major RGB8.
+        rgb: Arc<Vec<u8>>,
+    },
     /// A job started.
     JobStarted {
         /// Job id.

@@ -23,6 +23,7 @@ fn clip(label: &str, values: Vec<f32>) -> NewSample {
         label: label.into(),
         split: Split::Train,
         source: "test".into(),
+        image: None,
     }
 }
 

@@ -165,6 +165,7 @@ fn an_upside_down_board_scores_as_an_anomaly() {
             label: "idle".into(),
             split: Split::Test,
             source: "test:upside-down".into(),
+            image: None,
         }])
         .unwrap();
     drop(project);

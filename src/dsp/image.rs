@@ -173,6 +173,19 @@ fn check_image(image: &ImageInput) -> Result<(usize, usize), DspError> {
     Ok((width, height))
 }
 
+/// The shape of the features `settings` give, `[height, width, 1 or 3]`, without an image.
+pub fn output_shape(settings: &ImageSettings) -> Result<Vec<usize>, DspError> {
+    let depth = match parse_channels(&settings.channels)? {
+        Channels::Rgb => 3,
+        Channels::Grayscale => 1,
+    };
+    Ok(vec![
+        check_side("height", settings.height)?,
+        check_side("width", settings.width)?,
+        depth,
+    ])
+}
+
 /// The image block on one image: resize to `settings.width × settings.height`, then features in
 /// 0..1 of shape `[height, width, channels]` (no names).
 pub fn features(settings: &ImageSettings, image: &ImageInput) -> Result<Features, DspError> {

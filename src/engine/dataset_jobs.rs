@@ -1,5 +1,7 @@
 //! The dataset's long work, as job functions: importing files (parsed on the worker, added to
 //! the project by the engine, all or nothing) and exporting the dataset to Edge Impulse's layout.
+//! Camera projects import PNG/JPEG/BMP images (each checked and fully decoded here, so one bad
+//! image fails the import before anything is added) and the other projects time series.
 
 use super::jobs::{JobContext, JobError, failed};
 use crate::project::formats::{self, SampleFormat};
@@ -53,6 +55,8 @@ pub struct ImportPlan {
     pub rate_hz: f64,
     /// Seed for the automatic split.
     pub seed: u64,
+    /// The project's sensor kind: `camera` projects take images, the others time series.
+    pub sensor_kind: String,
 }
 
 /// Reads and checks every file; any bad file fails the whole import, naming the file.
@@ -65,11 +69,13 @@ pub fn import(plan: ImportPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutput
         axes,
         rate_hz,
         seed,
+        sensor_kind,
     } = plan;
+    let images = sensor_kind == crate::project::CAMERA;
     let files = expand_folders(files).map_err(failed)?;
     if files.is_empty() {
         return Err(JobError::Failed(
-            "no .csv, .json or .wav files to import".into(),
+            "no .csv, .json, .wav, .png, .jpg or .bmp files to import".into(),
         ));
     }
     let mut samples = Vec::with_capacity(files.len());
@@ -79,19 +85,47 @@ pub fn import(plan: ImportPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutput
             done as f32 / files.len() as f32,
             format!("reading {}", path.display()),
         );
-        let imported = formats::read_sample(path, fallback_rate_hz).map_err(failed)?;
-        let Some(sample_label) = label
-            .clone()
-            .or_else(|| folder_label.clone())
-            .or(imported.label_from_name)
-        else {
-            return Err(failed(format!(
-                "{}: no label: name files label.something.csv, put them in a folder named after \
-                 the label, or pass --label",
-                path.display()
-            )));
+        let label_of = |from_name: Option<String>| -> Result<String, JobError> {
+            let Some(sample_label) = label.clone().or_else(|| folder_label.clone()).or(from_name)
+            else {
+                return Err(failed(format!(
+                    "{}: no label: name files label.something.csv, put them in a folder named \
+                     after the label, or pass --label",
+                    path.display()
+                )));
+            };
+            check_label(&sample_label).map_err(|e| failed(format!("{}: {e}", path.display())))?;
+            Ok(sample_label)
         };
-        check_label(&sample_label).map_err(|e| failed(format!("{}: {e}", path.display())))?;
+        let is_image = formats::image::is_image_path(path);
+        if is_image != images {
+            return Err(failed(if images {
+                format!(
+                    "{}: this is an image project: import .png, .jpg or .bmp files, or folders \
+                     with one subfolder of images per label",
+                    path.display()
+                )
+            } else {
+                format!(
+                    "{}: an image, but this project records {sensor_kind} data; images go in an \
+                     image project (`tinylab new DIR --lab image`)",
+                    path.display()
+                )
+            }));
+        }
+        if is_image {
+            let image = formats::image::read_image(path).map_err(failed)?;
+            let sample_label = label_of(formats::label_from_file_name(path))?;
+            samples.push(NewSample::from_image(
+                image,
+                sample_label,
+                Split::Train,
+                format!("import:{}", file_name(path)),
+            ));
+            continue;
+        }
+        let imported = formats::read_sample(path, fallback_rate_hz).map_err(failed)?;
+        let sample_label = label_of(imported.label_from_name)?;
         if imported.series.axes.len() != axes.len() {
             return Err(failed(format!(
                 "{}: has {} axes ({}), but this project records {} ({})",
@@ -116,24 +150,33 @@ pub fn import(plan: ImportPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutput
                 path.display()
             )));
         }
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
         samples.push(NewSample {
             series,
             label: sample_label,
             split: Split::Train,
-            source: format!("import:{name}"),
+            source: format!("import:{}", file_name(path)),
+            image: None,
         });
     }
     assign_splits(&mut samples, split, seed);
     Ok(JobOutput::Imported(samples))
 }
 
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// A file import reads: a sample format by extension, or an image.
+fn is_importable(path: &Path) -> bool {
+    path.is_file() && (SampleFormat::of(path).is_ok() || formats::image::is_image_path(path))
+}
+
 /// Folders given to import stand for the sample files directly inside them (labels from their
 /// names), plus those in each subfolder, labelled by the subfolder's name: the layout of Google
-/// Speech Commands and of the book's keywords dataset (`FOLDER/yes/*.wav` → label `yes`).
+/// Speech Commands and of the book's keywords dataset (`FOLDER/yes/*.wav` → label `yes`), and
+/// of image datasets (`FOLDER/robot/*.jpg`).
 /// Edge Impulse's `training/` and `testing/` subfolders are the exception: their files keep the
 /// labels in their names.
 fn expand_folders(paths: Vec<PathBuf>) -> std::io::Result<Vec<(PathBuf, Option<String>)>> {
@@ -156,7 +199,7 @@ fn expand_folders(paths: Vec<PathBuf>) -> std::io::Result<Vec<(PathBuf, Option<S
                         .into_iter()
                         .map(|f| (f, label.clone())),
                 );
-            } else if entry.is_file() && SampleFormat::of(&entry).is_ok() {
+            } else if is_importable(&entry) {
                 files.push((entry, None));
             }
         }
@@ -168,7 +211,7 @@ fn expand_folders(paths: Vec<PathBuf>) -> std::io::Result<Vec<(PathBuf, Option<S
 fn sample_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut inside: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && SampleFormat::of(p).is_ok())
+        .filter(|p| is_importable(p))
         .collect();
     inside.sort();
     Ok(inside)
@@ -241,16 +284,36 @@ pub fn export(
             done as f32 / items.len().max(1) as f32,
             format!("writing {}", meta.id),
         );
+        let folder = match meta.split {
+            Split::Train => "training",
+            Split::Test => "testing",
+        };
+        if meta.image.is_some() {
+            // Images are exported as the files that were imported.
+            let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("png");
+            let relative = format!("{folder}/{}.{}.{extension}", meta.label, meta.id);
+            let target = out.join(&relative);
+            let bytes =
+                std::fs::read(path).map_err(|e| failed(format!("{}: {e}", path.display())))?;
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| failed(format!("{}: {e}", parent.display())))?;
+            }
+            atomic::write_bytes_atomic(&target, &bytes)
+                .map_err(|e| failed(format!("{}: {e}", target.display())))?;
+            listing.push(serde_json::json!({
+                "path": relative,
+                "category": folder,
+                "label": { "type": "label", "label": meta.label },
+            }));
+            continue;
+        }
         let series = formats::read_stored(path, meta.rate_hz).map_err(failed)?;
         // Audio stays audio: WAV samples export as WAV whatever format was asked for.
         let format = if matches!(SampleFormat::of(path), Ok(SampleFormat::Wav)) {
             SampleFormat::Wav
         } else {
             format
-        };
-        let folder = match meta.split {
-            Split::Train => "training",
-            Split::Test => "testing",
         };
         let relative = format!("{folder}/{}.{}.{}", meta.label, meta.id, format.extension());
         let target = out.join(&relative);

@@ -2,7 +2,9 @@
 //! impulse's window size and increase), each window goes through the project's processing block,
 //! and the result is cached per sample under `.cache/features/<settings hash>/`, so a second run
 //! with the same settings reads instead of computing. Samples are split between worker threads
-//! (one per core); a 2-D PCA of all windows feeds the feature explorer.
+//! (one per core); a 2-D PCA of all windows feeds the feature explorer. An image sample is one
+//! window: its file is decoded to RGB8 and goes through the image block whole (the impulse's
+//! window settings do not apply to images).
 //!
 //! Invalidation: the cache folder is named by a hash of the block settings, the window settings
 //! and the format version, and each file by the sample id; sample data files are never rewritten
@@ -11,6 +13,7 @@
 
 use super::jobs::{JobContext, JobError, failed};
 use crate::dsp::block::{BlockInput, DspSettings};
+use crate::dsp::image::ImageInput;
 use crate::dsp::pca::{Projection, pca_2d};
 use crate::dsp::windowing::{WindowSettings, readings_in, window_values, windows};
 use crate::dsp::{Features, Signal};
@@ -204,6 +207,9 @@ fn sample_features(
     cache_dir: &Path,
 ) -> Result<SampleFeatures, JobError> {
     let cache_file = cache_file(cache_dir, meta.id);
+    if meta.image.is_some() || dsp.reads_images() {
+        return image_features(dsp, meta, path, &cache_file);
+    }
     let series = formats::read_stored(path, meta.rate_hz).map_err(failed)?;
     let axes = series.axes.len();
     let ranges = windows(series.readings(), meta.rate_hz, window);
@@ -251,6 +257,63 @@ fn sample_features(
         names: first_features.names,
         shape: first_features.shape,
         windows: all,
+        cached: false,
+    })
+}
+
+/// An image sample's features: one window, cached like the others.
+fn image_features(
+    dsp: &DspSettings,
+    meta: &SampleMeta,
+    path: &Path,
+    cache_file: &Path,
+) -> Result<SampleFeatures, JobError> {
+    if meta.image.is_none() {
+        return Err(failed(format!(
+            "sample {} is a time series, but the {} block reads images; choose a block for \
+             {} data in the project's [dsp] settings",
+            meta.id,
+            dsp.name(),
+            meta.sensor
+        )));
+    }
+    if !dsp.reads_images() {
+        return Err(failed(format!(
+            "sample {} is an image, but the {} block reads time series; set `block = \"image\"` \
+             in the project's [dsp] settings",
+            meta.id,
+            dsp.name()
+        )));
+    }
+    let shape = match dsp {
+        DspSettings::Image(settings) => crate::dsp::image::output_shape(settings)
+            .map_err(|e| failed(format!("sample {}: {e}", meta.id)))?,
+        _ => Vec::new(),
+    };
+    if let Some(windows) = read_cache(cache_file, 1, shape.iter().product()) {
+        return Ok(SampleFeatures {
+            names: Vec::new(),
+            shape,
+            windows,
+            cached: true,
+        });
+    }
+    let (width, height, rgb) = formats::image::load_rgb(path).map_err(failed)?;
+    let features = dsp
+        .features(&BlockInput::Image(ImageInput {
+            width,
+            height,
+            rgb: &rgb,
+        }))
+        .map_err(|e| failed(format!("sample {}: {e}", meta.id)))?;
+    let width = features.values.len();
+    let windows = vec![features.values];
+    // A cache that cannot be written only costs time on the next run.
+    let _ = write_cache(cache_file, &windows, width);
+    Ok(SampleFeatures {
+        names: features.names,
+        shape: features.shape,
+        windows,
         cached: false,
     })
 }

@@ -719,6 +719,21 @@ impl EngineLoop {
 
     fn load_sample(&mut self, id: SampleId) {
         let Some(project) = &self.project else { return };
+        if project.sample(id).is_ok_and(|meta| meta.image.is_some()) {
+            match project.load_image(id) {
+                Ok((width, height, rgb)) => {
+                    let rgb = Arc::new(rgb);
+                    self.emit(Event::ImageLoaded {
+                        id,
+                        width,
+                        height,
+                        rgb,
+                    });
+                }
+                Err(e) => self.notice(Level::Error, e.to_string()),
+            }
+            return;
+        }
         match project.load_series(id) {
             Ok(series) => self.emit(Event::SampleLoaded { id, series }),
             Err(e) => self.notice(Level::Error, e.to_string()),
@@ -740,6 +755,7 @@ impl EngineLoop {
             axes: settings.sensor.axes.clone(),
             rate_hz: settings.sensor.rate_hz,
             seed: project.samples().len() as u64 + 1,
+            sensor_kind: settings.sensor.kind.clone(),
         };
         let name = format!("import {} file(s)", plan.files.len());
         self.spawn_job(name, move |ctx| dataset_jobs::import(plan, ctx));
@@ -819,8 +835,18 @@ impl EngineLoop {
             return Err("no project is open".into());
         };
         let meta = project.sample(sample).map_err(|e| e.to_string())?;
-        let series = project.load_series(sample).map_err(|e| e.to_string())?;
         let settings = project.settings();
+        if meta.image.is_some() {
+            let (width, height, rgb) = project.load_image(sample).map_err(|e| e.to_string())?;
+            let input = crate::dsp::block::BlockInput::Image(crate::dsp::image::ImageInput {
+                width,
+                height,
+                rgb: &rgb,
+            });
+            let steps = settings.dsp.steps(&input);
+            return Ok((0, 1, steps.map_err(|e| format!("{sample}: {e}"))?));
+        }
+        let series = project.load_series(sample).map_err(|e| e.to_string())?;
         let ranges =
             crate::dsp::windowing::windows(series.readings(), meta.rate_hz, &settings.impulse);
         let last = ranges
@@ -1011,6 +1037,7 @@ pub fn create_demo_project(dir: &Path) -> Result<Project, String> {
                     Split::Train
                 },
                 source: "virtual-board".into(),
+                image: None,
             });
         }
     }

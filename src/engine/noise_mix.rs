@@ -108,6 +108,7 @@ pub fn mix_noise(plan: NoiseMixPlan, ctx: &JobContext<JobOutput>) -> Result<JobO
                     "{SOURCE_PREFIX} {snr_db} dB from {noise_id} into {}",
                     meta.id
                 ),
+                image: None,
             });
         }
         ctx.progress(

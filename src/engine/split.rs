@@ -76,6 +76,7 @@ impl EngineLoop {
                 label: label.to_owned(),
                 split: meta.split,
                 source: format!("split:{sample}"),
+                image: None,
             });
         }
         let added = match project.add_many(new) {

@@ -4,7 +4,8 @@
 //! my-project/
 //!   tinylab.toml     project file: format version, lab, sensor, impulse, DSP and model settings
 //!   dataset.json     sample index: id, file, label, split, sensor, rate, readings, source
-//!   samples/         one Edge Impulse-style CSV per sensor sample (`s00001.csv`)
+//!   samples/         one Edge Impulse-style CSV per sensor sample (`s00001.csv`), a WAV per
+//!                    audio clip, the original PNG/JPEG/BMP file per image
 //!   .trash/          deleted samples, kept so "undo" works until the project is next opened
 //!   runs/run-NNN/    one folder per training run: settings, curves, predictions, weights
 //! ```
@@ -36,6 +37,8 @@ pub const DATASET_FILE: &str = "dataset.json";
 const SAMPLES_DIR: &str = "samples";
 /// The sensor kind of audio projects, whose samples are stored as WAV.
 pub const MICROPHONE: &str = "microphone";
+/// The sensor kind of image projects, whose samples are image files.
+pub const CAMERA: &str = "camera";
 const TRASH_DIR: &str = ".trash";
 /// Derived data (features), safe to delete: everything in it can be recomputed.
 pub const CACHE_DIR: &str = ".cache";
@@ -182,6 +185,30 @@ pub struct NewSample {
     pub split: Split,
     /// Where it came from, e.g. `import:walk.csv`.
     pub source: String,
+    /// An image sample's file, checked on import (`series` is then empty and unused).
+    ///
+    /// Images are stored as the original encoded bytes, not re-encoded: the pixels the features
+    /// are computed from are exactly the ones imported (a JPEG is not compressed a second time),
+    /// an export hands back the files that came in, and a JPEG stays a few kilobytes.
+    pub image: Option<formats::image::EncodedImage>,
+}
+
+impl NewSample {
+    /// An image sample (see [`NewSample::image`]).
+    pub fn from_image(
+        image: formats::image::EncodedImage,
+        label: String,
+        split: Split,
+        source: String,
+    ) -> Self {
+        Self {
+            series: Series::default(),
+            label,
+            split,
+            source,
+            image: Some(image),
+        }
+    }
 }
 
 /// A deleted sample, kept so the delete can be undone.
@@ -325,6 +352,7 @@ impl Project {
             label: label.to_owned(),
             split,
             source: source.to_owned(),
+            image: None,
         };
         let mut added = self.add_many(vec![sample])?;
         added
@@ -350,23 +378,41 @@ impl Project {
             label,
             split,
             source,
+            image,
         } in samples
         {
             let id = SampleId(self.index.next_id);
+            let extension = match &image {
+                Some(image) => image.kind.extension(),
+                None => self.storage_format().extension(),
+            };
             let meta = SampleMeta {
                 id,
-                file: format!("{id}.{}", self.storage_format().extension()),
+                file: format!("{id}.{extension}"),
                 label,
                 split,
                 sensor: self.file.sensor.kind.clone(),
                 axes: series.axes.clone(),
                 rate_hz: series.rate_hz,
-                readings: series.readings(),
+                readings: if image.is_some() {
+                    1
+                } else {
+                    series.readings()
+                },
                 source,
                 created_unix_s,
+                image: image.as_ref().map(|i| sample::ImageSize {
+                    width: i.width,
+                    height: i.height,
+                    channels: i.channels,
+                }),
             };
             let path = self.sample_path(&meta);
-            if let Err(e) = formats::write_sample(&path, self.storage_format(), &series, "") {
+            let written = match &image {
+                Some(image) => atomic::write_bytes_atomic(&path, &image.bytes),
+                None => formats::write_sample(&path, self.storage_format(), &series, ""),
+            };
+            if let Err(e) = written {
                 result = Err(ProjectError::Io { path, source: e });
                 break;
             }
@@ -394,6 +440,12 @@ impl Project {
         } else {
             formats::SampleFormat::Csv
         }
+    }
+
+    /// Decodes an image sample to `(width, height, rgb)`, row-major RGB8 (grayscale replicated).
+    pub fn load_image(&self, id: SampleId) -> Result<(u32, u32, Vec<u8>)> {
+        let meta = self.sample(id)?;
+        Ok(formats::image::load_rgb(&self.sample_path(meta))?)
     }
 
     /// Reads a sample's series from its file.

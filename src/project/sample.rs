@@ -1,6 +1,7 @@
 //! What a sample is: its metadata (label, split, sensor, rate) and, for sensor samples, the time
 //! series itself. Series live in `samples/<id>.csv` as Edge Impulse-style CSV (a `timestamp`
 //! column in milliseconds, then one column per axis), so any spreadsheet or Edge Impulse reads them.
+//! Images (camera projects) live in `samples/<id>.png|jpg|bmp` with their size in [`ImageSize`].
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -85,6 +86,21 @@ pub struct SampleMeta {
     pub source: String,
     /// Creation time, seconds since the Unix epoch.
     pub created_unix_s: u64,
+    /// For an image sample: its size and colour channels (`None` for time series). An image has
+    /// no axes, `rate_hz` 0 and one reading, so it counts as one sample of no duration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageSize>,
+}
+
+/// The size of an image sample as its file holds it (the image block resizes it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSize {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Colour channels of the file: 1 (grayscale) or 3 (colour).
+    pub channels: u8,
 }
 
 impl SampleMeta {

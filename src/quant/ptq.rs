@@ -28,8 +28,9 @@ use crate::quant::{DType, Graph, OpKind, QuantError, Quantization, TensorSpec};
 
 /// Smallest activation scale: a tensor that is all but zero on the calibration windows (a dead
 /// layer of an untrained model) would otherwise get a scale so small that a fused ReLU6's bound,
-/// 6 / scale, overflows int32, and TFLite's and TFLM's kernels refuse such a model.
-const MIN_ACTIVATION_SCALE: f64 = 1e-8;
+/// 6 / scale, overflows int32, or that SOFTMAX's input multiplier (scale · 2²⁶) drops below 1,
+/// and TFLite's and TFLM's kernels refuse such a model.
+const MIN_ACTIVATION_SCALE: f64 = 1e-7;
 
 /// Values sampled per tensor per calibration window for percentile ranges.
 const SAMPLES_PER_WINDOW: usize = 256;

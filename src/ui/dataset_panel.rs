@@ -124,7 +124,10 @@ fn table_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
                 }
                 ui.label(&meta.label);
                 ui.label(meta.split.as_str());
-                ui.label(format!("{:.1} s", meta.duration_s()));
+                ui.label(match meta.image {
+                    Some(size) => format!("{} × {} px", size.width, size.height),
+                    None => format!("{:.1} s", meta.duration_s()),
+                });
                 ui.label(&meta.source);
                 ui.end_row();
             }
@@ -308,6 +311,11 @@ fn sample_plot_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     let Some(focused) = app.forms.focused else {
         return;
     };
+    if let Some((id, width, height, rgb)) = &app.view.loaded_image
+        && *id == focused
+    {
+        return sample_image_ui(app, ui, *id, [*width, *height], rgb);
+    }
     let Some((id, series)) = &app.view.loaded else {
         return;
     };
@@ -348,6 +356,49 @@ fn sample_plot_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         &units,
         ui.available_height(),
     );
+}
+
+/// An image sample: its label and size, and the picture (uploaded once per sample as a texture
+/// kept in egui's memory; the engine decoded it).
+fn sample_image_ui(
+    app: &TinyLabApp,
+    ui: &mut egui::Ui,
+    id: SampleId,
+    [width, height]: [u32; 2],
+    rgb: &[u8],
+) {
+    let label = app
+        .view
+        .samples
+        .iter()
+        .find(|s| s.id == id)
+        .map(|s| s.label.clone())
+        .unwrap_or_default();
+    ui.separator();
+    ui.strong(format!("{id} — {label} — {width} × {height} pixels"));
+    let key = egui::Id::unique("sample_image_texture");
+    let cached: Option<(SampleId, egui::TextureHandle)> = ui.data(|d| d.get_temp(key));
+    let texture = match cached {
+        Some((shown, texture)) if shown == id => texture,
+        _ => {
+            let size = [width as usize, height as usize];
+            if size[0] * size[1] * 3 != rgb.len() {
+                return;
+            }
+            let image = egui::ColorImage::from_rgb(size, rgb);
+            let texture =
+                ui.ctx()
+                    .load_texture(format!("sample {id}"), image, egui::TextureOptions::NEAREST);
+            ui.data_mut(|d| d.insert_temp(key, (id, texture.clone())));
+            texture
+        }
+    };
+    // Small images (a model's 96 × 96) are shown enlarged, large ones fit the panel.
+    let scale = (ui.available_width() / width.max(1) as f32)
+        .min(ui.available_height().max(96.0) / height.max(1) as f32)
+        .clamp(0.1, 4.0);
+    let size = egui::vec2(width as f32 * scale, height as f32 * scale);
+    ui.add(egui::Image::new((texture.id(), size)).alt_text(format!("{label} image {id}")));
 }
 
 /// Background-noise mixing: noisy copies of every training sample, at a chosen SNR.

@@ -177,6 +177,37 @@ fn book_value(value: &toml::Value) -> String {
     }
 }
 
+/// Sensor, sampling, classes, sample length and window of a time-series project.
+fn time_series_rows_ui(ui: &mut egui::Ui, settings: &crate::project::ProjectFile) {
+    let s = &settings.sensor;
+    row(
+        ui,
+        "Sensor",
+        format!("{} ({}) in {}", s.kind, s.axes.join(", "), s.units),
+    );
+    row(ui, "Sampling", format!("{} Hz, {} baud", s.rate_hz, s.baud));
+    row(ui, "Classes", settings.capture.labels.join(", "));
+    row(
+        ui,
+        "Samples",
+        format!(
+            "{} s each, about {} s per class",
+            settings.capture.sample_seconds, settings.capture.target_seconds_per_class
+        ),
+    );
+    let i = &settings.impulse;
+    row(
+        ui,
+        "Window",
+        format!(
+            "{} ms, increase {} ms, zero-pad {}",
+            i.window_ms,
+            i.window_increase_ms,
+            if i.zero_pad { "on" } else { "off" }
+        ),
+    );
+}
+
 fn settings_grid_ui(
     ui: &mut egui::Ui,
     settings: &crate::project::ProjectFile,
@@ -188,32 +219,17 @@ fn settings_grid_ui(
         .max_col_width((ui.available_width() - 140.0).max(200.0))
         .show(ui, |ui| {
             let s = &settings.sensor;
-            row(
-                ui,
-                "Sensor",
-                format!("{} ({}) in {}", s.kind, s.axes.join(", "), s.units),
-            );
-            row(ui, "Sampling", format!("{} Hz, {} baud", s.rate_hz, s.baud));
-            row(ui, "Classes", settings.capture.labels.join(", "));
-            row(
-                ui,
-                "Samples",
-                format!(
-                    "{} s each, about {} s per class",
-                    settings.capture.sample_seconds, settings.capture.target_seconds_per_class
-                ),
-            );
-            let i = &settings.impulse;
-            row(
-                ui,
-                "Window",
-                format!(
-                    "{} ms, increase {} ms, zero-pad {}",
-                    i.window_ms,
-                    i.window_increase_ms,
-                    if i.zero_pad { "on" } else { "off" }
-                ),
-            );
+            if s.kind == crate::project::CAMERA {
+                // Images have no axes, rate or windows: one image is one sample.
+                row(
+                    ui,
+                    "Sensor",
+                    "camera or image files (PNG, JPEG, BMP)".to_owned(),
+                );
+                row(ui, "Classes", settings.capture.labels.join(", "));
+            } else {
+                time_series_rows_ui(ui, settings);
+            }
             row(
                 ui,
                 "Processing",

@@ -175,6 +175,8 @@ pub struct View {
     pub last_recorded: Option<SampleId>,
     /// The sample loaded for plotting.
     pub loaded: Option<(SampleId, Series)>,
+    /// The image sample loaded for its thumbnail: id, width, height, RGB8 pixels.
+    pub loaded_image: Option<(SampleId, u32, u32, Arc<Vec<u8>>)>,
     /// Jobs still running.
     pub jobs: BTreeMap<JobId, JobView>,
     /// Recent notices, newest last.
@@ -321,6 +323,12 @@ impl View {
                 });
             }
             Event::SampleLoaded { id, series } => self.loaded = Some((id, series)),
+            Event::ImageLoaded {
+                id,
+                width,
+                height,
+                rgb,
+            } => self.loaded_image = Some((id, width, height, rgb)),
             Event::JobStarted { id, name } => {
                 self.jobs.insert(
                     id,

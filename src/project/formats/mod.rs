@@ -1,5 +1,6 @@
-//! Sample file formats TinyLab reads and writes: Edge Impulse-style CSV and Edge Impulse's data
-//! acquisition JSON. Both parsers are strict: a malformed file gives a [`FormatError`] naming the
+//! Sample file formats TinyLab reads and writes: Edge Impulse-style CSV, Edge Impulse's data
+//! acquisition JSON, WAV audio and (in [`image`], apart from the time series) PNG/JPEG/BMP
+//! images. Every parser is strict: a malformed file gives a [`FormatError`] naming the
 //! file, the line and the problem, and nothing is imported from it.
 
 pub mod csv;
@@ -60,7 +61,8 @@ impl SampleFormat {
             Some("wav") => Ok(Self::Wav),
             _ => Err(FormatError::new(
                 path,
-                "unknown file type: TinyLab imports .csv and Edge Impulse .json sensor files and .wav audio",
+                "unknown file type: TinyLab imports .csv and Edge Impulse .json sensor files, .wav audio and \
+                 .png, .jpg or .bmp images",
             )),
         }
     }
