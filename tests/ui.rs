@@ -32,6 +32,28 @@ fn demo_on_train_panel(root: &std::path::Path) -> Harness<'static, TinyLabApp> {
     harness
 }
 
+/// The demo project in `root/demo`, trained from the command line for `epochs`.
+fn trained_demo(root: &std::path::Path, epochs: usize) -> std::path::PathBuf {
+    let dir = root.join("demo");
+    let d = dir.to_str().unwrap();
+    let epochs = epochs.to_string();
+    for args in [
+        vec!["new", d, "--demo"],
+        vec!["train", d, "--epochs", &epochs],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tinylab"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    dir
+}
+
 #[test]
 fn every_panel_opens_by_its_label() {
     let tmp = tempfile::tempdir().unwrap();
@@ -250,19 +272,7 @@ fn a_layer_added_in_the_editor_changes_the_model() {
 #[test]
 fn live_classification_of_a_streamed_file() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("demo");
-    let d = dir.to_str().unwrap();
-    for args in [vec!["new", d, "--demo"], vec!["train", d, "--epochs", "10"]] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tinylab"))
-            .args(&args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let dir = trained_demo(tmp.path(), 10);
     let mut harness = harness(Startup::Project(dir.clone()));
     step_until(&mut harness, "the run", |app| app.view.evaluation.is_some());
     harness.get_by_label("Evaluate").click();
@@ -390,19 +400,7 @@ fn split_review_cuts_a_recording_into_word_clips() {
 #[test]
 fn optimize_quantizes_and_deploy_exports_the_int8_model() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("demo");
-    let d = dir.to_str().unwrap();
-    for args in [vec!["new", d, "--demo"], vec!["train", d, "--epochs", "8"]] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tinylab"))
-            .args(&args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let dir = trained_demo(tmp.path(), 8);
     let mut harness = harness(Startup::Project(dir.clone()));
     step_until(&mut harness, "the run", |app| app.view.run.is_some());
     harness.get_by_label("Optimize").click();

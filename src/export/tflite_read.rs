@@ -358,21 +358,13 @@ fn read_kind(code: &Code, op: &Table<'_>) -> Result<OpKind, QuantError> {
             let stride = pair(&t, f::STRIDE_H, f::STRIDE_W, 0, "stride")?;
             let padding = schema::padding_from_code(byte(&t, f::PADDING)?, &name)?;
             let activation = schema::activation_from_code(byte(&t, f::ACTIVATION)?, &name)?;
-            if code == builtin::MAX_POOL_2D {
-                OpKind::MaxPool2d {
-                    filter,
-                    stride,
-                    padding,
-                    activation,
-                }
-            } else {
-                OpKind::AveragePool2d {
-                    filter,
-                    stride,
-                    padding,
-                    activation,
-                }
-            }
+            OpKind::pool(
+                code == builtin::MAX_POOL_2D,
+                filter,
+                stride,
+                padding,
+                activation,
+            )
         }
         builtin::FULLY_CONNECTED => {
             use schema::fully_connected_options as f;

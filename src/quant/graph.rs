@@ -326,6 +326,31 @@ pub enum OpKind {
 }
 
 impl OpKind {
+    /// `MAX_POOL_2D` (`max`) or `AVERAGE_POOL_2D` with these options.
+    pub fn pool(
+        max: bool,
+        filter: [usize; 2],
+        stride: [usize; 2],
+        padding: Padding,
+        activation: Activation,
+    ) -> Self {
+        if max {
+            OpKind::MaxPool2d {
+                filter,
+                stride,
+                padding,
+                activation,
+            }
+        } else {
+            OpKind::AveragePool2d {
+                filter,
+                stride,
+                padding,
+                activation,
+            }
+        }
+    }
+
     /// The TFLite builtin operator name, as errors and summaries print it.
     pub fn name(&self) -> &'static str {
         match self {

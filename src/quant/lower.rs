@@ -423,21 +423,7 @@ impl Lowering {
         };
         let name = self.name(if max { "max_pool" } else { "average_pool" });
         let y = self.activation(&name, vec![1, oh, ow, *c]);
-        let kind = if max {
-            OpKind::MaxPool2d {
-                filter,
-                stride,
-                padding,
-                activation,
-            }
-        } else {
-            OpKind::AveragePool2d {
-                filter,
-                stride,
-                padding,
-                activation,
-            }
-        };
+        let kind = OpKind::pool(max, filter, stride, padding, activation);
         self.op(kind, vec![Some(x)], y);
         Ok(y)
     }
