@@ -87,12 +87,15 @@ pub fn quantize_run(
     let float_probabilities = run_all(&float_graph, &inputs, ctx)?;
     ctx.progress(0.7, format!("int8 on {} test windows", inputs.len()));
     let int8_probabilities = run_all(&int8_graph, &inputs, ctx)?;
+    // Accuracy at the run's confidence threshold, as the Evaluate panel counts it (below it a
+    // window is "uncertain"); "changed" compares the top classes.
+    let threshold = stored.record.model.confidence_threshold;
     let evaluate = |probabilities: &[Vec<f32>]| {
         let flat: Vec<f32> = probabilities.iter().flatten().copied().collect();
         let array = ndarray::Array2::from_shape_vec((probabilities.len(), labels.len()), flat)
             .map_err(failed)?
             .into_dyn();
-        Evaluation::new(labels, &truth, &array, 0.0).map_err(failed)
+        Evaluation::new(labels, &truth, &array, threshold).map_err(failed)
     };
     let float = evaluate(&float_probabilities)?;
     let int8 = evaluate(&int8_probabilities)?;
@@ -115,7 +118,10 @@ pub fn quantize_run(
         run: stored.record.id.clone(),
         settings: plan.settings.clone(),
         calibration_windows: calibration.len(),
-        data: format!("test split, {} windows", truth.len()),
+        data: format!(
+            "test split, {} windows, confidence threshold {threshold}",
+            truth.len()
+        ),
         float,
         int8,
         changed,
