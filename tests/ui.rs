@@ -443,3 +443,29 @@ fn optimize_quantizes_and_deploy_exports_the_int8_model() {
     let bytes = std::fs::read(&target).unwrap();
     assert_eq!(bytes.len() as u64, report.int8_footprint.file_bytes);
 }
+
+/// The Lab panel's steps on the demo: the checks computed from the project (the recordings and
+/// the test split pass, training not yet), and "Open …" buttons that go to the step's panel.
+#[test]
+fn lab_steps_show_their_checks_and_open_their_panels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut harness = demo(tmp.path());
+    harness.state_mut().state.tab = Tab::Lab;
+    harness.step();
+    harness.step();
+    // Eight steps, six with a check (connecting the kit and exporting are the student's).
+    assert!(harness.query_by_label_contains("of 6 done").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("no validation accuracy yet")
+            .is_some()
+    );
+    harness.get_by_label("Open Features").click();
+    harness.step();
+    assert_eq!(harness.state().state.tab, Tab::Features);
+    harness.state_mut().state.tab = Tab::Lab;
+    harness.step();
+    harness.get_by_label("Open Train").click();
+    harness.step();
+    assert_eq!(harness.state().state.tab, Tab::Train);
+}
