@@ -96,19 +96,26 @@ pub enum CliCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Record one labelled sample from a serial board into a project.
+    /// Record one labelled sample from a serial board, or capture images from a camera, into a
+    /// project.
     Capture {
         /// Project folder.
         dir: PathBuf,
         /// Serial port, e.g. /dev/ttyACM0 (see `tinylab ports`).
+        #[arg(long, required_unless_present = "camera", conflicts_with = "camera")]
+        port: Option<String>,
+        /// Camera: http://HOST/capture, http://HOST:81/stream, or a folder of images.
         #[arg(long)]
-        port: String,
+        camera: Option<String>,
+        /// Images to capture from the camera, one per new frame.
+        #[arg(long, default_value_t = 1, requires = "camera")]
+        count: usize,
         /// Class label.
         #[arg(long)]
         label: String,
-        /// Length of the sample.
-        #[arg(long)]
-        seconds: f64,
+        /// Length of the sample (serial boards).
+        #[arg(long, required_unless_present = "camera")]
+        seconds: Option<f64>,
         /// Baud rate.
         #[arg(long, default_value_t = 115_200)]
         baud: u32,
@@ -293,22 +300,27 @@ pub fn run(command: CliCommand) -> Result<()> {
         CliCommand::Capture {
             dir,
             port,
+            camera,
+            count,
             label,
             seconds,
             baud,
             split,
             keep_partial,
-        } => capture(
-            dir,
-            port,
-            baud,
-            RecordRequest {
-                label,
-                seconds,
-                split,
-            },
-            keep_partial,
-        ),
+        } => match (camera, port) {
+            (Some(camera), _) => capture_camera(dir, &camera, &label, split, count),
+            (None, port) => capture(
+                dir,
+                port.unwrap_or_default(),
+                baud,
+                RecordRequest {
+                    label,
+                    seconds: seconds.unwrap_or(0.0),
+                    split,
+                },
+                keep_partial,
+            ),
+        },
         CliCommand::Import {
             dir,
             files,
@@ -584,6 +596,55 @@ fn capture(
         meta.rate_hz,
         meta.split
     );
+    Ok(())
+}
+
+/// Captures `count` images from a camera, one per new frame, as samples labelled `label`.
+fn capture_camera(
+    dir: PathBuf,
+    address: &str,
+    label: &str,
+    split: Split,
+    count: usize,
+) -> Result<()> {
+    let engine = Engine::start(|| {})?;
+    open_project(&engine, dir)?;
+    let spec = crate::devices::camera::CameraSpec::parse(address);
+    engine.send(Command::Connect(DeviceSpec::Camera(spec)))?;
+    let mut saved = 0;
+    let mut capturing = false;
+    let mut last_index = None;
+    while saved < count {
+        let done = wait_for(&engine, Duration::from_secs(30), |event| match event {
+            Event::CameraFrame { frame, .. } if !capturing && last_index != Some(frame.index) => {
+                last_index = Some(frame.index);
+                Some(Ok(false))
+            }
+            Event::RecordingSaved(meta) => {
+                println!(
+                    "saved {} \"{}\" ({}, {})",
+                    meta.id, meta.label, meta.source, meta.split
+                );
+                Some(Ok(true))
+            }
+            Event::DeviceClosed {
+                reason: Some(reason),
+            } => Some(Err(reason.clone())),
+            _ => None,
+        })
+        .with_context(|| format!("capturing from {address}"))?;
+        if done {
+            saved += 1;
+            capturing = false;
+        } else {
+            engine.send(Command::CaptureFrame {
+                label: label.to_owned(),
+                split,
+            })?;
+            capturing = true;
+        }
+    }
+    engine.send(Command::Disconnect)?;
     Ok(())
 }
 

@@ -89,6 +89,8 @@ pub enum DeviceSpec {
         /// An id or name from [`Event::AudioInputs`]; `None`: the system's default input.
         name: Option<String>,
     },
+    /// A camera (an HTTP camera or a folder of images): frames come as [`Event::CameraFrame`].
+    Camera(crate::devices::camera::CameraSpec),
 }
 
 /// Which split imported or recorded samples go to.
@@ -318,6 +320,15 @@ pub enum Command {
     },
     /// Stop the sample playing.
     StopPlayback,
+    // ---- camera ----
+    /// Save the camera's newest frame, as received, as an image sample
+    /// ([`Event::RecordingSaved`] follows; one undo step).
+    CaptureFrame {
+        /// Class label.
+        label: String,
+        /// Train or test.
+        split: Split,
+    },
 }
 
 /// Where a sample's playback is.
@@ -668,4 +679,17 @@ pub enum Event {
         /// Frequency of the last bin (half the project's rate).
         max_hz: f32,
     },
+    // ---- camera ----
+    /// A camera frame, decoded: a preview and what the model sees (sent with `try_send`).
+    CameraFrame {
+        /// The frame.
+        frame: Arc<crate::devices::camera::CameraFrame>,
+        /// Frames per second over the last two seconds.
+        fps: f32,
+        /// Frames dropped since the camera opened because the engine or the UI was behind.
+        dropped: u64,
+    },
+    /// What the camera is doing when it has no frame to show: connecting, reconnecting, a frame
+    /// that did not decode.
+    CameraStatus(String),
 }

@@ -273,27 +273,7 @@ pub fn resize(
     match mode {
         ResizeMode::Squash => Ok(resample(&source, &full, out_w, out_h)),
         ResizeMode::FitShort => {
-            // Compare aspect ratios exactly in integers: in_w / in_h against out_w / out_h.
-            let (wide, tall) = (in_w * out_h, in_h * out_w);
-            let rect = if wide > tall {
-                let crop_w = (in_h * out_w) as f64 / out_h as f64;
-                let x0 = (in_w as f64 - crop_w) / 2.0;
-                SourceRect {
-                    x0,
-                    x1: x0 + crop_w,
-                    ..full
-                }
-            } else if tall > wide {
-                let crop_h = (in_w * out_h) as f64 / out_w as f64;
-                let y0 = (in_h as f64 - crop_h) / 2.0;
-                SourceRect {
-                    y0,
-                    y1: y0 + crop_h,
-                    ..full
-                }
-            } else {
-                full
-            };
+            let rect = fit_short_rect(in_w, in_h, out_w, out_h);
             Ok(resample(&source, &rect, out_w, out_h))
         }
         ResizeMode::FitLong => {
@@ -316,6 +296,63 @@ pub fn resize(
             }
             Ok(canvas)
         }
+    }
+}
+
+/// The part of an `in_w × in_h` image the model sees at `out_w × out_h` in `resize_mode`, in
+/// pixel-edge coordinates `[x0, y0, x1, y1]`: the whole image for `squash` and `fit-long`
+/// (letterboxed), the centred rectangle of aspect `out_w : out_h` for `fit-short`. The camera
+/// preview draws it.
+pub fn crop_rect(
+    in_w: u32,
+    in_h: u32,
+    out_w: u32,
+    out_h: u32,
+    resize_mode: &str,
+) -> Result<[f64; 4], DspError> {
+    let mode = parse_resize_mode(resize_mode)?;
+    let (out_w, out_h) = (check_side("width", out_w)?, check_side("height", out_h)?);
+    let (in_w, in_h) = (in_w.max(1) as usize, in_h.max(1) as usize);
+    let rect = match mode {
+        ResizeMode::FitShort => fit_short_rect(in_w, in_h, out_w, out_h),
+        ResizeMode::Squash | ResizeMode::FitLong => SourceRect {
+            x0: 0.0,
+            y0: 0.0,
+            x1: in_w as f64,
+            y1: in_h as f64,
+        },
+    };
+    Ok([rect.x0, rect.y0, rect.x1, rect.y1])
+}
+
+/// `fit-short`'s source rectangle: the centred part of aspect `out_w : out_h`.
+fn fit_short_rect(in_w: usize, in_h: usize, out_w: usize, out_h: usize) -> SourceRect {
+    let full = SourceRect {
+        x0: 0.0,
+        y0: 0.0,
+        x1: in_w as f64,
+        y1: in_h as f64,
+    };
+    // Compare aspect ratios exactly in integers: in_w / in_h against out_w / out_h.
+    let (wide, tall) = (in_w * out_h, in_h * out_w);
+    if wide > tall {
+        let crop_w = (in_h * out_w) as f64 / out_h as f64;
+        let x0 = (in_w as f64 - crop_w) / 2.0;
+        SourceRect {
+            x0,
+            x1: x0 + crop_w,
+            ..full
+        }
+    } else if tall > wide {
+        let crop_h = (in_w * out_h) as f64 / out_w as f64;
+        let y0 = (in_h as f64 - crop_h) / 2.0;
+        SourceRect {
+            y0,
+            y1: y0 + crop_h,
+            ..full
+        }
+    } else {
+        full
     }
 }
 

@@ -97,6 +97,7 @@ impl Device {
                     microphone: Some(microphone),
                 })
             }
+            DeviceSpec::Camera(_) => Err("a camera is opened by the engine's camera side".into()),
         }
     }
 

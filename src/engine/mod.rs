@@ -8,6 +8,7 @@
 //! other event is sent with a bounded wait.
 
 mod audio;
+mod camera;
 mod dataset_jobs;
 mod device;
 pub mod evaluation;
@@ -167,6 +168,8 @@ struct EngineLoop {
     live_session: Option<streaming::LiveSession>,
     /// Microphone samples, level and playback.
     audio: audio::AudioState,
+    /// The camera, its frames and figures.
+    camera: camera::CameraState,
 }
 
 impl EngineLoop {
@@ -201,6 +204,7 @@ impl EngineLoop {
             stream_rx,
             live_session: None,
             audio: audio::AudioState::new(),
+            camera: camera::CameraState::new(),
         }
     }
 
@@ -227,6 +231,9 @@ impl EngineLoop {
                 },
                 recv(self.audio.rx) -> msg => if let Ok(msg) = msg {
                     self.handle_audio(msg);
+                },
+                recv(self.camera.rx) -> msg => if let Ok(msg) = msg {
+                    self.handle_camera(msg);
                 },
                 recv(ticker) -> _ => self.on_tick(),
             }
@@ -333,7 +340,10 @@ impl EngineLoop {
             Command::CancelJob(id) => {
                 self.jobs.cancel(id);
             }
-            Command::SetDsp(dsp) => self.update_settings(|file| file.dsp = dsp),
+            Command::SetDsp(dsp) => {
+                self.update_settings(|file| file.dsp = dsp);
+                self.camera_settings_changed();
+            }
             Command::SetWindow(window) => self.update_settings(|file| file.impulse = window),
             Command::GenerateFeatures => self.start_features(),
             Command::PreviewSteps { sample, window } => self.preview_steps(sample, window),
@@ -359,6 +369,7 @@ impl EngineLoop {
             Command::PlaySample(id) => self.play_sample(id, None),
             Command::PlayClip { sample, range } => self.play_sample(sample, Some(range)),
             Command::StopPlayback => self.stop_playback(),
+            Command::CaptureFrame { label, split } => self.capture_frame(&label, split),
         }
     }
 
@@ -428,6 +439,9 @@ impl EngineLoop {
 
     fn connect(&mut self, spec: &DeviceSpec) {
         self.disconnect(None);
+        if let DeviceSpec::Camera(camera) = spec {
+            return self.connect_camera(camera);
+        }
         if let Err(e) = self.check_microphone_fits(spec) {
             return self.notice(Level::Error, e);
         }
@@ -484,6 +498,9 @@ impl EngineLoop {
     }
 
     fn disconnect(&mut self, reason: Option<String>) {
+        if self.camera.close() {
+            return self.emit(Event::DeviceClosed { reason });
+        }
         let source = match (self.device.take(), self.close_file_stream()) {
             (Some(device), _) => device.source.clone(),
             (None, true) => "file-stream".to_owned(),

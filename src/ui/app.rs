@@ -88,6 +88,8 @@ pub struct Forms {
     pub split: super::split_review::SplitForm,
     /// Microphone choice and recording countdown.
     pub audio: super::audio_ui::AudioForms,
+    /// The camera address typed in the Capture panel.
+    pub camera: super::camera_ui::CameraForms,
     /// The Deploy panel's format and path.
     pub deploy: super::deploy_panel::DeployForms,
     /// The Optimize panel's settings (filled from the project when it opens).
@@ -123,6 +125,7 @@ impl Default for Forms {
             live: Default::default(),
             split: Default::default(),
             audio: super::audio_ui::AudioForms::default(),
+            camera: super::camera_ui::CameraForms::default(),
             deploy: Default::default(),
             quantize: None,
         }

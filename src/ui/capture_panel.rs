@@ -16,6 +16,14 @@ const VIRTUAL_RATES_HZ: [f64; 4] = [50.0, 62.5, 100.0, 200.0];
 
 /// Draws the Capture panel.
 pub fn capture_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
+    if super::camera_ui::is_camera_project(app) {
+        egui::Panel::left("camera_controls")
+            .resizable(true)
+            .default_size(330.0)
+            .show(ui, |ui| super::camera_ui::camera_controls_ui(app, ui));
+        egui::CentralPanel::default().show(ui, |ui| super::camera_ui::camera_live_ui(app, ui));
+        return;
+    }
     egui::Panel::left("capture_controls")
         .resizable(true)
         .default_size(330.0)

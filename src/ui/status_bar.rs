@@ -24,6 +24,10 @@ pub fn status_bar_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
                 format.axes.len(),
                 format.rate_hz
             )),
+            (Some(name), None) if app.view.camera.frame.is_some() => ui.label(format!(
+                "Camera: {name} · {:.1} frames/s",
+                app.view.camera.fps
+            )),
             (Some(name), None) => ui.label(format!("Device: {name} · detecting…")),
             (None, _) => ui.label("Device: none"),
         };

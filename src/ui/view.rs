@@ -207,6 +207,8 @@ pub struct View {
     pub split: Option<super::split_review::SplitView>,
     /// Microphones, level, playback.
     pub audio: super::audio_ui::AudioView,
+    /// The camera's newest frame, frames per second, status.
+    pub camera: super::camera_ui::CameraView,
 }
 
 impl View {
@@ -280,6 +282,7 @@ impl View {
             Event::Readings { values, width } => self.live.push(&values, width),
             Event::DeviceClosed { reason } => {
                 self.device = DeviceView::default();
+                self.camera = super::camera_ui::CameraView::default();
                 self.recording = None;
                 if let Some(reason) = reason {
                     self.notify(Level::Error, reason);
@@ -421,6 +424,9 @@ impl View {
             | Event::AudioLevel { .. }
             | Event::AudioSpectrum { .. }
             | Event::Playback(_)) => self.audio.apply(event),
+            event @ (Event::CameraFrame { .. } | Event::CameraStatus(_)) => {
+                self.camera.apply(event)
+            }
         }
     }
 

@@ -89,6 +89,25 @@ pub fn load_rgb(path: &Path) -> Result<(u32, u32, Vec<u8>), FormatError> {
     Ok((rgb.width(), rgb.height(), rgb.into_raw()))
 }
 
+/// Checks and decodes an image held in memory (a camera frame) as [`read_image`] and [`load_rgb`]
+/// do a file: the checked image with its bytes, and its pixels as RGB8. `name` names it in errors.
+pub fn decode_bytes(name: &Path, bytes: Vec<u8>) -> Result<(EncodedImage, Vec<u8>), FormatError> {
+    if bytes.is_empty() {
+        return Err(FormatError::new(name, "the image is empty"));
+    }
+    let (kind, image) = decode(name, &bytes)?;
+    let channels = if image.color().has_color() { 3 } else { 1 };
+    let rgb = image.to_rgb8();
+    let encoded = EncodedImage {
+        kind,
+        width: rgb.width(),
+        height: rgb.height(),
+        channels,
+        bytes,
+    };
+    Ok((encoded, rgb.into_raw()))
+}
+
 fn read_bytes(path: &Path) -> Result<Vec<u8>, FormatError> {
     let named = |why: String| FormatError::new(path, format!("cannot read the image: {why}"));
     let size = std::fs::metadata(path)
