@@ -8,6 +8,7 @@
 //! other event is sent with a bounded wait.
 
 mod audio;
+mod box_labels;
 mod dataset_jobs;
 mod device;
 pub mod evaluation;
@@ -1038,6 +1039,7 @@ pub fn create_demo_project(dir: &Path) -> Result<Project, String> {
                 },
                 source: "virtual-board".into(),
                 image: None,
+                boxes: Vec::new(),
             });
         }
     }

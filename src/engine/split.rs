@@ -77,6 +77,7 @@ impl EngineLoop {
                 split: meta.split,
                 source: format!("split:{sample}"),
                 image: None,
+                boxes: Vec::new(),
             });
         }
         let added = match project.add_many(new) {
