@@ -322,7 +322,7 @@ fn decoding_thresholds_and_merges_touching_cells_of_a_class() {
     let found = decode(&probs, grid(), classes, 0.8);
     assert_eq!(found.len(), 4, "{found:?}");
     assert_eq!(found[0].class, 1);
-    assert_eq!((found[0].x, found[0].y), (28.0, 20.0));
+    assert_eq!((found[0].x, found[0].y), (24.0, 20.0));
     assert_eq!(found[0].cells, 2);
     assert!((found[0].score - 0.925).abs() < 1e-6);
     assert_eq!((found[1].class, found[1].x, found[1].y), (2, 28.0, 28.0));

@@ -52,6 +52,10 @@ impl BoxLabels {
             return Ok(None);
         };
         let classes = self.yolo_classes_for(&txt)?;
+        // An empty YOLO file is an image with no objects (the text reader refuses empty files).
+        if std::fs::metadata(&txt).is_ok_and(|m| m.len() == 0) {
+            return Ok(Some(Vec::new()));
+        }
         let text = formats::read_text(&txt)?;
         boxes::parse_yolo(&txt, &text, &classes, width, height).map(Some)
     }
