@@ -20,6 +20,9 @@ pub struct Preset {
     /// Training settings (parsed by the trainer's `TrainConfig`; every field defaulted).
     #[serde(default)]
     pub training: toml::Table,
+    /// The head appended to the body: `dense` (default) or `per_cell` (FOMO).
+    #[serde(default)]
+    pub head: crate::nn::model::Head,
     /// The body layers, before the classifier head.
     pub layers: Vec<Layer>,
 }
