@@ -92,7 +92,10 @@ fn fomo_finds_boxes_and_wheels_in_generated_scenes() {
     let preset = tinylab::models::preset("fomo-mobilenetv2-0.35").unwrap();
     assert_eq!(preset.head, Head::PerCell);
     let labels = ["background".to_owned(), "box".into(), "wheel".into()];
-    let model = Model::with_head(&[96, 96, 1], &preset.layers, 3, 1, preset.head).unwrap();
+    let mut model = Model::with_head(&[96, 96, 1], &preset.layers, 3, 1, preset.head).unwrap();
+    if let Some(momentum) = preset.batch_norm_momentum {
+        model.set_batch_norm_momentum(momentum);
+    }
     assert_eq!(model.output_shape().unwrap(), vec![12, 12, 3]);
     assert_eq!((model.cells(), model.classes()), (144, 3));
 
