@@ -99,7 +99,13 @@ impl EngineLoop {
             }
         };
         let count = added.len();
-        undo::push(&mut self.undo, UndoStep::Split { added, original });
+        undo::push(
+            &mut self.undo,
+            UndoStep::Split {
+                added,
+                original: original.map(Box::new),
+            },
+        );
         self.notice(
             Level::Info,
             format!("split {sample} into {count} clip(s) labelled {label}"),
