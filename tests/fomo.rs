@@ -194,3 +194,21 @@ fn per_cell_weighted_loss_gradient_matches_finite_differences() {
         );
     }
 }
+
+/// The FOMO model lowers to TFLite's form: its last operator is a plain SOFTMAX on
+/// `[1, 12, 12, 3]`, preceded by the 1×1 CONV_2D head.
+#[test]
+fn fomo_lowers_to_a_per_cell_softmax() {
+    use tinylab::quant::graph::OpKind;
+    let preset = tinylab::models::preset("fomo-mobilenetv2-0.35").unwrap();
+    let model = Model::with_head(&[96, 96, 1], &preset.layers, 3, 1, preset.head).unwrap();
+    let graph = tinylab::quant::lower::lower_float(&model, "fomo").unwrap();
+    let last = graph.operators.last().unwrap();
+    assert!(
+        matches!(last.kind, OpKind::Softmax { .. }),
+        "{:?}",
+        last.kind
+    );
+    let output = graph.outputs[0];
+    assert_eq!(graph.tensors[output].shape, vec![1, 12, 12, 3]);
+}
