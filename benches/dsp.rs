@@ -114,6 +114,7 @@ fn main() {
             split: Split::Train,
             source: "bench".into(),
             image: None,
+            boxes: Vec::new(),
         })
         .collect();
     project.add_many(batch).unwrap();

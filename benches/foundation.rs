@@ -82,6 +82,7 @@ fn main() {
                 split: Split::Train,
                 source: "bench".into(),
                 image: None,
+                boxes: Vec::new(),
             })
             .collect();
         project.add_many(samples).unwrap();

@@ -231,6 +231,7 @@ fn main() {
             sample_shape: vec![case.features],
             labels: &y,
             classes: CLASSES,
+            cell_labels: None,
         };
         let epochs = if full { case.epochs } else { 1 };
         for shards in [1, 2] {

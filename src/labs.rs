@@ -84,6 +84,7 @@ const SHIPPED: &[(&str, &str)] = &[
     ("motion", include_str!("../labs/motion/lab.toml")),
     ("kws", include_str!("../labs/kws/lab.toml")),
     ("image", include_str!("../labs/image/lab.toml")),
+    ("fomo", include_str!("../labs/fomo/lab.toml")),
 ];
 
 /// Errors reading a lab preset.

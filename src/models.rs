@@ -20,6 +20,10 @@ const SHIPPED: &[(&str, &str)] = &[
         "mobilenetv2-0.35",
         include_str!("../models/mobilenetv2-0.35.toml"),
     ),
+    (
+        "fomo-mobilenetv2-0.35",
+        include_str!("../models/fomo-mobilenetv2-0.35.toml"),
+    ),
 ];
 
 /// Ids of the shipped presets, in menu order.

@@ -555,9 +555,10 @@ fn presets() -> Vec<(String, Model)> {
             let input: &[usize] = match id.as_str() {
                 "motion-dnn" => &[63],
                 "kws-conv1d" => &[637],
+                "fomo-mobilenetv2-0.35" => &[96, 96, 1],
                 _ => &[96, 96, 3],
             };
-            let model = Model::classifier(input, &preset.layers, 3, 1)
+            let model = Model::with_head(input, &preset.layers, 3, 1, preset.head)
                 .unwrap_or_else(|e| panic!("{id}: {e}"));
             assert!(!preset.name.is_empty() && !preset.labs.is_empty(), "{id}");
             assert!(preset.training.contains_key("epochs"), "{id}");
@@ -603,6 +604,7 @@ fn presets_parse_build_and_have_the_expected_sizes() {
     assert_eq!(
         ids,
         [
+            "fomo-mobilenetv2-0.35",
             "image-cnn",
             "kws-conv1d",
             "mobilenetv2-0.1",

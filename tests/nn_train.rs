@@ -748,6 +748,7 @@ fn dataset<'a>(
         sample_shape: shape.to_vec(),
         labels,
         classes,
+        cell_labels: None,
     }
 }
 

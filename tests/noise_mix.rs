@@ -24,6 +24,7 @@ fn clip(label: &str, values: Vec<f32>) -> NewSample {
         split: Split::Train,
         source: "test".into(),
         image: None,
+        boxes: Vec::new(),
     }
 }
 

@@ -166,6 +166,7 @@ fn an_upside_down_board_scores_as_an_anomaly() {
             split: Split::Test,
             source: "test:upside-down".into(),
             image: None,
+            boxes: Vec::new(),
         }])
         .unwrap();
     drop(project);

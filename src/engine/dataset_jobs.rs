@@ -79,6 +79,7 @@ pub fn import(plan: ImportPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutput
         ));
     }
     let mut samples = Vec::with_capacity(files.len());
+    let mut box_labels = super::box_labels::BoxLabels::default();
     for (done, (path, folder_label)) in files.iter().enumerate() {
         ctx.check_cancelled()?;
         ctx.progress(
@@ -115,13 +116,29 @@ pub fn import(plan: ImportPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutput
         }
         if is_image {
             let image = formats::image::read_image(path).map_err(failed)?;
-            let sample_label = label_of(formats::label_from_file_name(path))?;
-            samples.push(NewSample::from_image(
+            // Object detection images: boxes from a label file beside them, which also name
+            // the sample when nothing else does.
+            let boxes = box_labels
+                .boxes_for(path, image.width, image.height)
+                .map_err(failed)?;
+            let from_name = match &boxes {
+                Some(boxes) => Some(super::box_labels::sample_label_from_boxes(boxes)),
+                None => formats::label_from_file_name(path),
+            };
+            let sample_label = label_of(from_name)?;
+            let boxes = boxes.unwrap_or_default();
+            for b in &boxes {
+                check_label(&b.label)
+                    .map_err(|e| failed(format!("{}: a box's {e}", path.display())))?;
+            }
+            let mut sample = NewSample::from_image(
                 image,
                 sample_label,
                 Split::Train,
                 format!("import:{}", file_name(path)),
-            ));
+            );
+            sample.boxes = boxes;
+            samples.push(sample);
             continue;
         }
         let imported = formats::read_sample(path, fallback_rate_hz).map_err(failed)?;
@@ -156,6 +173,7 @@ pub fn import(plan: ImportPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutput
             split: Split::Train,
             source: format!("import:{}", file_name(path)),
             image: None,
+            boxes: Vec::new(),
         });
     }
     assign_splits(&mut samples, split, seed);
@@ -278,6 +296,7 @@ pub fn export(
     ctx: &JobContext<JobOutput>,
 ) -> Result<JobOutput, JobError> {
     let mut listing = Vec::with_capacity(items.len());
+    let mut boxes_by_folder: BTreeMap<&str, formats::boxes::BoxesByFile> = BTreeMap::new();
     for (done, ExportItem { meta, path }) in items.iter().enumerate() {
         ctx.check_cancelled()?;
         ctx.progress(
@@ -301,6 +320,12 @@ pub fn export(
             }
             atomic::write_bytes_atomic(&target, &bytes)
                 .map_err(|e| failed(format!("{}: {e}", target.display())))?;
+            if !meta.boxes.is_empty() {
+                boxes_by_folder.entry(folder).or_default().insert(
+                    format!("{}.{}.{extension}", meta.label, meta.id),
+                    meta.boxes.clone(),
+                );
+            }
             listing.push(serde_json::json!({
                 "path": relative,
                 "category": folder,
@@ -328,6 +353,12 @@ pub fn export(
             "category": folder,
             "label": { "type": "label", "label": meta.label },
         }));
+    }
+    // Edge Impulse's uploader reads the boxes from a `bounding_boxes.labels` in each folder.
+    for (folder, boxes) in &boxes_by_folder {
+        let target = out.join(folder).join(formats::boxes::EI_LABELS_FILE);
+        atomic::write_bytes_atomic(&target, formats::boxes::write_ei_labels(boxes).as_bytes())
+            .map_err(|e| failed(format!("{}: {e}", target.display())))?;
     }
     let info = serde_json::json!({ "version": 1, "files": listing });
     let info_path = out.join("info.labels");

@@ -8,6 +8,7 @@
 //! other event is sent with a bounded wait.
 
 mod audio;
+mod box_labels;
 mod camera;
 mod dataset_jobs;
 mod device;
@@ -1055,6 +1056,7 @@ pub fn create_demo_project(dir: &Path) -> Result<Project, String> {
                 },
                 source: "virtual-board".into(),
                 image: None,
+                boxes: Vec::new(),
             });
         }
     }

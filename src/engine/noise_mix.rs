@@ -109,6 +109,7 @@ pub fn mix_noise(plan: NoiseMixPlan, ctx: &JobContext<JobOutput>) -> Result<JobO
                     meta.id
                 ),
                 image: None,
+                boxes: Vec::new(),
             });
         }
         ctx.progress(

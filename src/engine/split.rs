@@ -77,6 +77,7 @@ impl EngineLoop {
                 split: meta.split,
                 source: format!("split:{sample}"),
                 image: None,
+                boxes: Vec::new(),
             });
         }
         let added = match project.add_many(new) {
@@ -98,7 +99,13 @@ impl EngineLoop {
             }
         };
         let count = added.len();
-        undo::push(&mut self.undo, UndoStep::Split { added, original });
+        undo::push(
+            &mut self.undo,
+            UndoStep::Split {
+                added,
+                original: original.map(Box::new),
+            },
+        );
         self.notice(
             Level::Info,
             format!("split {sample} into {count} clip(s) labelled {label}"),

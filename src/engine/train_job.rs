@@ -82,6 +82,7 @@ pub fn train_run(plan: TrainPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutp
         sample_shape: set.shape.clone(),
         labels: &targets,
         classes: labels.len(),
+        cell_labels: None,
     };
     let epochs = settings.training.epochs.max(1);
     ctx.progress(0.0, format!("training {run_id}: epoch 1 of {epochs}"));

@@ -32,7 +32,7 @@ pub enum UndoStep {
         /// The clips added.
         added: Vec<SampleId>,
         /// The original, when it was deleted.
-        original: Option<DeletedSample>,
+        original: Option<Box<DeletedSample>>,
     },
 }
 
@@ -150,7 +150,7 @@ impl UndoStep {
                     project.delete(id)?;
                 }
                 if let Some(original) = original {
-                    project.restore(original)?;
+                    project.restore(*original)?;
                 }
             }
         }

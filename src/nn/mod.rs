@@ -10,6 +10,7 @@
 
 pub mod anomaly;
 pub mod augment;
+pub mod detection;
 pub mod fold;
 pub mod layers;
 pub mod loss;

@@ -20,6 +20,13 @@ pub struct Preset {
     /// Training settings (parsed by the trainer's `TrainConfig`; every field defaulted).
     #[serde(default)]
     pub training: toml::Table,
+    /// The head appended to the body: `dense` (default) or `per_cell` (FOMO).
+    #[serde(default)]
+    pub head: crate::nn::model::Head,
+    /// When set, every batch norm's momentum once the body is expanded (see
+    /// [`crate::nn::Model::set_batch_norm_momentum`]).
+    #[serde(default)]
+    pub batch_norm_momentum: Option<f32>,
     /// The body layers, before the classifier head.
     pub layers: Vec<Layer>,
 }

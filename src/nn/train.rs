@@ -63,6 +63,9 @@ pub struct TrainConfig {
     pub early_stopping: Option<EarlyStopping>,
     /// Weight each class by `rows / (classes · rows of the class)` (Keras's "balanced").
     pub class_weights: bool,
+    /// FOMO's loss weighting: object cells (class ≥ 1) weigh this much, background cells 1
+    /// (Edge Impulse uses 100); overrides `class_weights`.
+    pub object_weight: Option<f32>,
     /// Random changes to the training samples (off by default).
     pub augmentation: Augmentation,
     /// A batch is split in this many parts computed on scoped threads. Fixed by the settings,
@@ -81,6 +84,7 @@ impl Default for TrainConfig {
             seed: 0,
             early_stopping: None,
             class_weights: false,
+            object_weight: None,
             augmentation: Augmentation::default(),
             shards: 2,
         }
@@ -166,6 +170,9 @@ pub struct Dataset<'a> {
     pub labels: &'a [usize],
     /// Number of classes (the model's output size).
     pub classes: usize,
+    /// For a per-cell (FOMO) model: the class of every output cell of every row, row-major
+    /// (`rows × model.cells()` values, background 0); `labels` then only stratifies the split.
+    pub cell_labels: Option<&'a [usize]>,
 }
 
 impl Dataset<'_> {
@@ -185,8 +192,40 @@ impl Dataset<'_> {
         self.inputs.get(i * len..(i + 1) * len).unwrap_or(&[])
     }
 
+    /// The training targets of `rows`: their labels, or their cells' labels for a per-cell
+    /// model (`cells > 1`).
+    fn targets(&self, rows: &[usize], cells: usize) -> Vec<usize> {
+        match self.cell_labels {
+            Some(all) if cells > 1 => rows
+                .iter()
+                .flat_map(|&i| all.get(i * cells..(i + 1) * cells).unwrap_or(&[]))
+                .copied()
+                .collect(),
+            _ => rows
+                .iter()
+                .filter_map(|&i| self.labels.get(i).copied())
+                .collect(),
+        }
+    }
+
     /// Rejects data that does not fit itself or the model.
     fn check(&self, model: &Model) -> Result<(), NnError> {
+        let cells = model.cells();
+        if cells > 1 {
+            let Some(all) = self.cell_labels else {
+                return Err(NnError::Data(format!(
+                    "the model classifies {cells} cells per sample: the data needs cell labels"
+                )));
+            };
+            if all.len() != self.rows() * cells || all.iter().any(|&c| c >= self.classes) {
+                return Err(NnError::Data(format!(
+                    "{} cell labels for {} samples of {cells} cells and {} classes",
+                    all.len(),
+                    self.rows(),
+                    self.classes
+                )));
+            }
+        }
         let len = self.sample_len();
         let model_len: usize = model.input_shape.iter().product();
         if len != model_len || len == 0 {
@@ -347,20 +386,34 @@ fn train_on_threads(
         .iter()
         .filter_map(|&i| data.labels.get(i).copied())
         .collect();
-    let weights = config
-        .class_weights
-        .then(|| balanced_class_weights(&train_labels, data.classes));
+    let cells = model.cells();
+    if cells > 1 && (config.augmentation.flip_horizontal || config.augmentation.crop_share > 0.0) {
+        return Err(NnError::Spec(
+            "flips and crops would move the objects off their cell labels: turn them off for a \
+             per-cell (FOMO) model"
+                .into(),
+        ));
+    }
+    let weights = match config.object_weight {
+        // FOMO's weighting: background cells 1, object cells `object_weight`.
+        Some(w) => Some(
+            (0..data.classes)
+                .map(|c| if c == 0 { 1.0 } else { w })
+                .collect::<Vec<f32>>(),
+        ),
+        None => config
+            .class_weights
+            .then(|| balanced_class_weights(&train_labels, data.classes)),
+    };
     let validation_inputs = gather(data, &validation);
-    let validation_labels: Vec<usize> = validation
-        .iter()
-        .filter_map(|&i| data.labels.get(i).copied())
-        .collect();
+    let validation_labels = data.targets(&validation, cells);
     let threads = threads.unwrap_or_else(|| helper_threads(&model, config));
     let step = BatchStep {
         data,
         config,
         layout,
         class_weights: weights.as_deref(),
+        cells,
     };
     let mut model = model;
     let lengths: Vec<usize> = model.params_mut().iter().map(|p| p.len()).collect();
@@ -424,6 +477,7 @@ fn train_on_threads(
                     &data.sample_shape,
                     config.batch_size,
                 )?;
+                let probs = per_cell_rows(probs, data.classes)?;
                 let (accuracy, loss) = accuracy_and_loss(&validation_labels, &probs)?;
                 (Some(loss as f32), Some(accuracy as f32))
             };
@@ -431,7 +485,7 @@ fn train_on_threads(
                 epoch: epoch + 1,
                 epochs: config.epochs,
                 train_loss,
-                train_accuracy: (correct as f64 / order.len() as f64) as f32,
+                train_accuracy: (correct as f64 / (order.len() * cells) as f64) as f32,
                 val_loss,
                 val_accuracy,
                 learning_rate: config.learning_rate,
@@ -521,7 +575,8 @@ pub fn predict(
     } else {
         run(inputs)?
     };
-    let classes = model.classes();
+    // Per sample: `classes` probabilities, or `cells × classes` for a per-cell model.
+    let classes = model.cells() * model.classes();
     let mut out = Vec::with_capacity(rows * classes);
     for part in &parts {
         out.extend(part.iter().copied());
@@ -595,6 +650,21 @@ fn gather(data: &Dataset, rows: &[usize]) -> Vec<f32> {
     out
 }
 
+/// Any `[n, …, classes]` tensor as `[n · …, classes]` rows (a classifier's `[n, classes]`
+/// unchanged).
+fn per_cell_rows(t: Tensor, classes: usize) -> Result<Tensor, NnError> {
+    let rows = t.len().checked_div(classes).unwrap_or(0);
+    let shape = t.shape().to_vec();
+    t.as_standard_layout()
+        .into_owned()
+        .into_shape_with_order(ndarray::IxDyn(&[rows, classes]))
+        .map_err(|_| NnError::Shape {
+            layer: "per-cell output".into(),
+            expected: format!("[…, {classes}]"),
+            got: shape,
+        })
+}
+
 /// `values` as a `[rows, ..input_shape]` tensor.
 fn batch_tensor(model: &Model, values: Vec<f32>, rows: usize) -> Result<Tensor, NnError> {
     let mut shape = vec![rows];
@@ -613,6 +683,8 @@ struct BatchStep<'a> {
     config: &'a TrainConfig,
     layout: Layout,
     class_weights: Option<&'a [f32]>,
+    /// Output cells per sample (1 for a classifier).
+    cells: usize,
 }
 
 /// One batch's summed gradients, loss, right predictions and per-shard traces.
@@ -648,12 +720,22 @@ impl BatchStep<'_> {
             .augmentation
             .apply_batch(&mut values, &self.layout, &mut rng);
         let x = batch_tensor(model, values, rows.len())?;
-        let labels: Vec<usize> = rows
-            .iter()
-            .filter_map(|&i| self.data.labels.get(i).copied())
-            .collect();
+        let labels = self.data.targets(rows, self.cells);
         let (logits, trace) = model.forward_train(&x, &mut rng)?;
-        let loss = softmax_cross_entropy_over(&logits, &labels, self.class_weights, batch_rows)?;
+        // A per-cell model's `[n, H, W, C]` logits are `n·H·W` rows of one cross-entropy,
+        // averaged over every cell of the batch.
+        let logit_shape = logits.shape().to_vec();
+        let logits = per_cell_rows(logits, self.data.classes)?;
+        let mut loss = softmax_cross_entropy_over(
+            &logits,
+            &labels,
+            self.class_weights,
+            batch_rows * self.cells,
+        )?;
+        loss.grad_logits = loss
+            .grad_logits
+            .into_shape_with_order(ndarray::IxDyn(&logit_shape))
+            .map_err(|e| NnError::Data(format!("per-cell gradient: {e}")))?;
         let gradients = model.backward(&trace, &loss.grad_logits)?;
         Ok(ShardResult {
             gradients,
@@ -844,6 +926,7 @@ mod tests {
             sample_shape: vec![3],
             labels: &labels,
             classes: 3,
+            cell_labels: None,
         };
         let body = [
             Layer::Dense {

@@ -86,6 +86,9 @@ pub enum ProjectError {
     /// A label that cannot be used.
     #[error("label {0:?} is not valid: use letters, digits, '_' or '-', at most 64 characters")]
     BadLabel(String),
+    /// A bounding box that does not fit its image, or boxes on a sample that is no image.
+    #[error("{0}")]
+    BadBox(String),
     /// A sample file failed to parse.
     #[error(transparent)]
     Format(#[from] formats::FormatError),
@@ -191,6 +194,8 @@ pub struct NewSample {
     /// are computed from are exactly the ones imported (a JPEG is not compressed a second time),
     /// an export hands back the files that came in, and a JPEG stays a few kilobytes.
     pub image: Option<formats::image::EncodedImage>,
+    /// An object detection image's labelled boxes (empty otherwise).
+    pub boxes: Vec<sample::BoundingBox>,
 }
 
 impl NewSample {
@@ -207,6 +212,7 @@ impl NewSample {
             split,
             source,
             image: Some(image),
+            boxes: Vec::new(),
         }
     }
 }
@@ -353,6 +359,7 @@ impl Project {
             split,
             source: source.to_owned(),
             image: None,
+            boxes: Vec::new(),
         };
         let mut added = self.add_many(vec![sample])?;
         added
@@ -379,6 +386,7 @@ impl Project {
             split,
             source,
             image,
+            boxes,
         } in samples
         {
             let id = SampleId(self.index.next_id);
@@ -406,6 +414,7 @@ impl Project {
                     height: i.height,
                     channels: i.channels,
                 }),
+                boxes,
             };
             let path = self.sample_path(&meta);
             let written = match &image {
@@ -460,6 +469,27 @@ impl Project {
         self.update(id, |meta| {
             std::mem::replace(&mut meta.label, label.to_owned())
         })
+    }
+
+    /// Replaces an image sample's bounding boxes (each checked against the image's size and
+    /// its label against the label rules); returns the old boxes.
+    pub fn set_boxes(
+        &mut self,
+        id: SampleId,
+        boxes: Vec<sample::BoundingBox>,
+    ) -> Result<Vec<sample::BoundingBox>> {
+        let meta = self.sample(id)?;
+        let Some(size) = meta.image else {
+            return Err(ProjectError::BadBox(format!(
+                "{id} is not an image: only images have bounding boxes"
+            )));
+        };
+        for b in &boxes {
+            check_label(&b.label)?;
+            formats::boxes::check_box(b, size.width, size.height)
+                .map_err(|problem| ProjectError::BadBox(format!("{id}: {problem}")))?;
+        }
+        self.update(id, |meta| std::mem::replace(&mut meta.boxes, boxes))
     }
 
     /// Moves a sample to `split`; returns the old split.

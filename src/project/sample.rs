@@ -1,7 +1,8 @@
 //! What a sample is: its metadata (label, split, sensor, rate) and, for sensor samples, the time
 //! series itself. Series live in `samples/<id>.csv` as Edge Impulse-style CSV (a `timestamp`
 //! column in milliseconds, then one column per axis), so any spreadsheet or Edge Impulse reads them.
-//! Images (camera projects) live in `samples/<id>.png|jpg|bmp` with their size in [`ImageSize`].
+//! Images (camera projects) live in `samples/<id>.png|jpg|bmp` with their size in [`ImageSize`]
+//! and, for object detection, their labelled [`BoundingBox`]es.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -90,6 +91,44 @@ pub struct SampleMeta {
     /// no axes, `rate_hz` 0 and one reading, so it counts as one sample of no duration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageSize>,
+    /// For an object detection image: its labelled boxes, in the file's pixels (empty for
+    /// everything else; absent in projects written before boxes existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub boxes: Vec<BoundingBox>,
+}
+
+/// A labelled box on an image, in pixels of the image file, origin at the top left (Edge
+/// Impulse's `bounding_boxes.labels` convention).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoundingBox {
+    /// The object's class, e.g. `box`.
+    pub label: String,
+    /// Left edge.
+    pub x: u32,
+    /// Top edge.
+    pub y: u32,
+    /// Width (at least 1).
+    pub width: u32,
+    /// Height (at least 1).
+    pub height: u32,
+}
+
+impl BoundingBox {
+    /// The box's centre in pixels.
+    pub fn centre(&self) -> (f32, f32) {
+        (
+            self.x as f32 + self.width as f32 / 2.0,
+            self.y as f32 + self.height as f32 / 2.0,
+        )
+    }
+
+    /// Whether the point `(x, y)` (pixels) lies inside the box (edges included).
+    pub fn contains(&self, x: f32, y: f32) -> bool {
+        x >= self.x as f32
+            && y >= self.y as f32
+            && x <= (self.x + self.width) as f32
+            && y <= (self.y + self.height) as f32
+    }
 }
 
 /// The size of an image sample as its file holds it (the image block resizes it).

@@ -3,6 +3,7 @@
 //! images. Every parser is strict: a malformed file gives a [`FormatError`] naming the
 //! file, the line and the problem, and nothing is imported from it.
 
+pub mod boxes;
 pub mod csv;
 pub mod ei_json;
 pub mod image;
