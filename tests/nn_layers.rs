@@ -2,6 +2,8 @@
 //! forward against Keras fixtures, batch norm folding, serde and the presets.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // tests fail by panicking
 
+mod common;
+
 use tinylab::nn::{Layer, Model, Padding, Tensor};
 use tinylab::rng::Rng;
 
@@ -430,34 +432,8 @@ fn mobile_with_stats(seed: u64) -> Model {
     ];
     let mut model = Model::classifier(&[12, 12, 3], &body, 3, seed).unwrap();
     let mut rng = Rng::new(seed);
-    randomise_batch_norms(&mut model.layers, &mut rng);
+    common::randomise_batch_norms(&mut model.layers, &mut rng);
     model
-}
-
-fn randomise_batch_norms(layers: &mut [Layer], rng: &mut Rng) {
-    for layer in layers {
-        match layer {
-            Layer::BatchNorm {
-                gamma,
-                beta,
-                moving_mean,
-                moving_variance,
-                ..
-            } => {
-                for v in gamma.iter_mut() {
-                    *v = rng.range((0.5, 1.5)) as f32;
-                }
-                for v in beta.iter_mut().chain(moving_mean.iter_mut()) {
-                    *v = rng.range((-0.5, 0.5)) as f32;
-                }
-                for v in moving_variance.iter_mut() {
-                    *v = rng.range((0.2, 2.0)) as f32;
-                }
-            }
-            Layer::Residual { layers } => randomise_batch_norms(layers, rng),
-            _ => {}
-        }
-    }
 }
 
 fn count_batch_norms(layers: &[Layer]) -> usize {

@@ -88,7 +88,7 @@ fn all_models() -> Vec<(String, Model, Vec<usize>)> {
     for (name, layer, shape) in single_layers() {
         let layer: Layer = toml::from_str(layer).unwrap();
         let mut built = Model::classifier(&shape, &[layer, Layer::Flatten], 3, 5).unwrap();
-        perturb_batch_norms(&mut built.layers, &mut Rng::new(2));
+        common::randomise_batch_norms(&mut built.layers, &mut Rng::new(2));
         models.push((name.to_string(), built, shape));
     }
     models
@@ -100,34 +100,8 @@ fn model(id: &str, shape: &[usize], classes: usize) -> Model {
     let preset = tinylab::models::preset(id).unwrap();
     let mut model = Model::classifier(shape, &preset.layers, classes, 7).unwrap();
     let mut rng = Rng::new(11);
-    perturb_batch_norms(&mut model.layers, &mut rng);
+    common::randomise_batch_norms(&mut model.layers, &mut rng);
     model
-}
-
-fn perturb_batch_norms(layers: &mut [Layer], rng: &mut Rng) {
-    for layer in layers {
-        match layer {
-            Layer::BatchNorm {
-                gamma,
-                beta,
-                moving_mean,
-                moving_variance,
-                ..
-            } => {
-                for v in gamma.iter_mut() {
-                    *v = rng.range((0.5, 1.5)) as f32;
-                }
-                for v in beta.iter_mut().chain(moving_mean.iter_mut()) {
-                    *v = rng.range((-0.3, 0.3)) as f32;
-                }
-                for v in moving_variance.iter_mut() {
-                    *v = rng.range((0.5, 2.0)) as f32;
-                }
-            }
-            Layer::Residual { layers } => perturb_batch_norms(layers, rng),
-            _ => {}
-        }
-    }
 }
 
 fn inputs(count: usize, len: usize, seed: u64) -> Vec<Vec<f32>> {

@@ -107,3 +107,31 @@ pub fn write_tone_wav(
     }
     writer.finalize().unwrap();
 }
+
+/// Batch-norm statistics and parameters far from the identity (recursing into residual bodies),
+/// so folding and the inference affine map are exercised.
+pub fn randomise_batch_norms(layers: &mut [tinylab::nn::Layer], rng: &mut tinylab::rng::Rng) {
+    for layer in layers {
+        match layer {
+            tinylab::nn::Layer::BatchNorm {
+                gamma,
+                beta,
+                moving_mean,
+                moving_variance,
+                ..
+            } => {
+                for v in gamma.iter_mut() {
+                    *v = rng.range((0.5, 1.5)) as f32;
+                }
+                for v in beta.iter_mut().chain(moving_mean.iter_mut()) {
+                    *v = rng.range((-0.5, 0.5)) as f32;
+                }
+                for v in moving_variance.iter_mut() {
+                    *v = rng.range((0.2, 2.0)) as f32;
+                }
+            }
+            tinylab::nn::Layer::Residual { layers } => randomise_batch_norms(layers, rng),
+            _ => {}
+        }
+    }
+}
