@@ -368,13 +368,7 @@ pub fn run(command: CliCommand) -> Result<()> {
                 },
             )
         }
-        CliCommand::Labs => {
-            for id in crate::labs::lab_ids() {
-                let lab = crate::labs::lab(id)?;
-                println!("{id:<10} {} — {}", lab.title, lab.kits.join(", "));
-            }
-            Ok(())
-        }
+        CliCommand::Labs => list_labs(),
         CliCommand::Check { dir, json } => check(&dir, json),
         CliCommand::Quantize {
             dir,
@@ -1180,4 +1174,22 @@ fn wait_for<T>(
             bail!(text);
         }
     }
+}
+
+/// `tinylab labs`: every lab with its kits (by name), kit-independent labs first.
+fn list_labs() -> Result<()> {
+    let kits = crate::labs::kits();
+    let name = |id: &String| {
+        kits.iter()
+            .find(|k| &k.id == id)
+            .map_or(id.clone(), |k| k.name.clone())
+    };
+    println!("{:<14} {:<58} KITS", "LAB", "TITLE");
+    for id in crate::labs::lab_ids() {
+        let lab = crate::labs::lab(id)?;
+        let kit_names: Vec<String> = lab.kits.iter().map(name).collect();
+        println!("{id:<14} {:<58} {}", lab.title, kit_names.join(", "));
+    }
+    println!("\nCreate one with `tinylab new DIR --lab LAB` (add --demo to fill it with demo data).");
+    Ok(())
 }
