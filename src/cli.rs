@@ -69,9 +69,10 @@ pub enum CliCommand {
         /// Lab preset id.
         #[arg(long, default_value = "motion")]
         lab: String,
-        /// Make the demo project instead: the motion lab with 16 synthesized recordings, ready
-        /// to train (what the window opens when no project is given).
-        #[arg(long, conflicts_with = "lab")]
+        /// Fill it with the lab's demo data, ready to train: virtual-kit recordings for motion
+        /// labs, synthetic words, pictures or scenes for the others (`tinylab new DIR --demo` is
+        /// the motion demo the window opens when no project is given).
+        #[arg(long)]
         demo: bool,
     },
     /// Run a virtual board on a pseudo-terminal and print its path. Type a motion name and
@@ -278,18 +279,7 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn run(command: CliCommand) -> Result<()> {
     match command {
         CliCommand::Gui { .. } => bail!("the window is opened by main"),
-        CliCommand::New {
-            dir, demo: true, ..
-        } => {
-            crate::engine::create_demo_project(&dir).map_err(anyhow::Error::msg)?;
-            println!(
-                "created the demo project in {}; train it with `tinylab train {}`",
-                dir.display(),
-                dir.display()
-            );
-            Ok(())
-        }
-        CliCommand::New { dir, lab, .. } => new_project(dir, &lab),
+        CliCommand::New { dir, lab, demo } => new_project(dir, &lab, demo),
         CliCommand::SimBoard {
             rate_hz,
             motion,
@@ -403,18 +393,25 @@ pub fn run(command: CliCommand) -> Result<()> {
     }
 }
 
-fn new_project(dir: PathBuf, lab: &str) -> Result<()> {
+fn new_project(dir: PathBuf, lab: &str, demo: bool) -> Result<()> {
     let engine = Engine::start(|| {})?;
     engine.send(Command::CreateProject {
         dir: dir.clone(),
         lab: lab.to_owned(),
+        demo,
     })?;
     wait_for(&engine, ANSWER_TIMEOUT, |event| match event {
         Event::ProjectOpened { .. } => Some(Ok(())),
         _ => None,
     })?;
     let preset = crate::labs::lab(lab)?;
-    let next = if preset.sensor.kind == crate::project::MICROPHONE {
+    let next = if demo {
+        let samples = crate::project::Project::open(&dir)?.samples().len();
+        format!(
+            "{samples} demo samples (synthetic); train with `tinylab train {}`",
+            dir.display()
+        )
+    } else if preset.sensor.kind == crate::project::MICROPHONE {
         format!(
             "add audio with `tinylab import {} FOLDER_OF_WAVS`",
             dir.display()
@@ -1190,6 +1187,8 @@ fn list_labs() -> Result<()> {
         let kit_names: Vec<String> = lab.kits.iter().map(name).collect();
         println!("{id:<14} {:<58} {}", lab.title, kit_names.join(", "));
     }
-    println!("\nCreate one with `tinylab new DIR --lab LAB` (add --demo to fill it with demo data).");
+    println!(
+        "\nCreate one with `tinylab new DIR --lab LAB` (add --demo to fill it with demo data)."
+    );
     Ok(())
 }

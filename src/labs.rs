@@ -42,6 +42,10 @@ pub struct LabPreset {
     pub id: String,
     /// Title shown in the Lab panel.
     pub title: String,
+    /// The kit-independent lab this one starts from (a kit's own lab, or a shared lab); `None`
+    /// for the kit-independent labs themselves.
+    #[serde(default)]
+    pub extends: Option<String>,
     /// Ids (in `labs/kits.toml`) of the kits the book runs this lab on; a kit's own lab names one.
     pub kits: Vec<String>,
     /// One paragraph on what the student builds.
@@ -89,7 +93,10 @@ const SHIPPED: &[(&str, &str)] = &[
     ("nicla-image", include_str!("../labs/nicla-image/lab.toml")),
     ("nicla-fomo", include_str!("../labs/nicla-fomo/lab.toml")),
     ("nicla-kws", include_str!("../labs/nicla-kws/lab.toml")),
-    ("nicla-motion", include_str!("../labs/nicla-motion/lab.toml")),
+    (
+        "nicla-motion",
+        include_str!("../labs/nicla-motion/lab.toml"),
+    ),
     ("xiao-image", include_str!("../labs/xiao-image/lab.toml")),
     ("xiao-fomo", include_str!("../labs/xiao-fomo/lab.toml")),
     ("xiao-kws", include_str!("../labs/xiao-kws/lab.toml")),
@@ -97,8 +104,14 @@ const SHIPPED: &[(&str, &str)] = &[
     ("grove-image", include_str!("../labs/grove-image/lab.toml")),
     ("pi-image", include_str!("../labs/pi-image/lab.toml")),
     ("pi-fomo", include_str!("../labs/pi-fomo/lab.toml")),
-    ("kws-features", include_str!("../labs/kws-features/lab.toml")),
-    ("dsp-spectral", include_str!("../labs/dsp-spectral/lab.toml")),
+    (
+        "kws-features",
+        include_str!("../labs/kws-features/lab.toml"),
+    ),
+    (
+        "dsp-spectral",
+        include_str!("../labs/dsp-spectral/lab.toml"),
+    ),
 ];
 
 /// The kit reference, `labs/kits.toml`.
@@ -189,9 +202,7 @@ pub fn parse(id: &str, text: &str) -> Result<LabPreset, LabError> {
             // The merged table as text, so a wrong value's error has a span to find its key by.
             let merged = toml::to_string(&table).map_err(|e| invalid(e.to_string()))?;
             toml::from_str(&merged).map_err(|e| {
-                let key = e
-                    .span()
-                    .map_or("", |span| key_before(&merged, span.start));
+                let key = e.span().map_or("", |span| key_before(&merged, span.start));
                 invalid(format!(
                     "{} (key {key:?}, line {} of this file, merged with labs/{base}/lab.toml)",
                     e.message(),
@@ -219,11 +230,19 @@ pub fn parse(id: &str, text: &str) -> Result<LabPreset, LabError> {
         )));
     }
     let known = kits();
-    if let Some(kit) = preset.kits.iter().find(|k| !known.iter().any(|known| &known.id == *k)) {
+    if let Some(kit) = preset
+        .kits
+        .iter()
+        .find(|k| !known.iter().any(|known| &known.id == *k))
+    {
         return Err(check(format!(
             "line {}: unknown kit {kit:?}; labs/kits.toml has {}",
             line_of(text, "kits"),
-            known.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ")
+            known
+                .iter()
+                .map(|k| k.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     Ok(preset)
@@ -238,8 +257,8 @@ fn extended(text: &str, own: toml::Table, base: &str) -> Result<toml::Table, Str
             OVERRIDABLE.join(", ")
         ));
     }
-    let base_text = shipped_text(base)
-        .map_err(|e| format!("line {}: {e}", line_of(text, "extends")))?;
+    let base_text =
+        shipped_text(base).map_err(|e| format!("line {}: {e}", line_of(text, "extends")))?;
     let mut table: toml::Table = toml::from_str(base_text).map_err(|e| format!("{base}: {e}"))?;
     if table.contains_key("extends") {
         return Err(format!(
@@ -255,7 +274,7 @@ fn extended(text: &str, own: toml::Table, base: &str) -> Result<toml::Table, Str
             merge_value(&mut table, key, value);
         }
     }
-    table.remove("extends");
+    table.insert("extends".into(), toml::Value::String(base.to_owned()));
     Ok(table)
 }
 
@@ -277,7 +296,10 @@ fn merge_value(table: &mut toml::Table, key: String, value: toml::Value) {
 /// The key of the `key = value` line (or the `[table]` header) at byte `at` of `text`: the last
 /// part of a dotted one.
 fn key_before(text: &str, at: usize) -> &str {
-    let line_start = text.get(..at).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+    let line_start = text
+        .get(..at)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1);
     let line = text.get(line_start..).unwrap_or("");
     let line = line.lines().next().unwrap_or("").trim();
     // A wrong value inside a tagged table (`[dsp]`) is reported at the table's header.
@@ -285,7 +307,11 @@ fn key_before(text: &str, at: usize) -> &str {
         Some(header) => header.trim_matches(['[', ']']),
         None => line.split('=').next().unwrap_or("").trim(),
     };
-    key.rsplit('.').next().unwrap_or(key).trim().trim_matches('"')
+    key.rsplit('.')
+        .next()
+        .unwrap_or(key)
+        .trim()
+        .trim_matches('"')
 }
 
 /// 1-based line of `text` where `key` is set (`key = …`) or opens a table (`[key]`, `[x.key]`);
@@ -427,13 +453,17 @@ mod tests {
         let text = "format_version = 1\nextends = \"motion\"\nid = \"x\"\nkits = [\"nicla-vision\"]\ncolour = 3\n";
         let err = parse("x", text).unwrap_err().to_string();
         assert!(err.contains("line 5") && err.contains("colour"), "{err}");
-        let wrong_kit = text.replace("colour = 3\n", "").replace("nicla-vision", "toaster");
+        let wrong_kit = text
+            .replace("colour = 3\n", "")
+            .replace("nicla-vision", "toaster");
         let err = parse("x", &wrong_kit).unwrap_err().to_string();
         assert!(err.contains("line 4") && err.contains("toaster"), "{err}");
         let wrong_type = text.replace("colour = 3", "[dsp]\nfft_length = \"big\"");
         let err = parse("x", &wrong_type).unwrap_err().to_string();
         assert!(err.contains("\"big\"") && err.contains("line 5"), "{err}");
-        let no_base = text.replace("colour = 3\n", "").replace("\"motion\"", "\"dancing\"");
+        let no_base = text
+            .replace("colour = 3\n", "")
+            .replace("\"motion\"", "\"dancing\"");
         let err = parse("x", &no_base).unwrap_err().to_string();
         assert!(err.contains("line 2") && err.contains("dancing"), "{err}");
     }

@@ -144,6 +144,8 @@ pub enum Command {
         dir: PathBuf,
         /// Lab preset id, e.g. `motion`.
         lab: String,
+        /// Fill it with the lab's demo data (synthetic; see `engine::demo`).
+        demo: bool,
     },
     /// Open an existing project.
     OpenProject {

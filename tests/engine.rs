@@ -27,6 +27,7 @@ fn new_project(engine: &Engine, dir: &Path) {
         .send(Command::CreateProject {
             dir: dir.to_owned(),
             lab: "motion".into(),
+            demo: false,
         })
         .unwrap();
     expect(engine, "ProjectOpened", |e| {

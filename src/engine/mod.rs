@@ -11,6 +11,7 @@ mod audio;
 mod box_labels;
 mod camera;
 mod dataset_jobs;
+mod demo;
 mod device;
 pub mod evaluation;
 pub mod features_job;
@@ -35,9 +36,9 @@ use crate::project::{NewSample, Project};
 use crate::protocol::{
     Command, DeviceSpec, Event, JobId, JobOutcome, Level, RecordRequest, SplitChoice,
 };
-use crate::sim::motion::{Motion, synthesize};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, select, tick};
 use dataset_jobs::{ExportItem, ImportPlan, JobOutput};
+pub use demo::{create_demo_project, create_lab_demo_project};
 use device::{Device, LineOutcome};
 use jobs::{JobMsg, JobRunner};
 use std::collections::HashMap;
@@ -289,7 +290,7 @@ impl EngineLoop {
 
     fn handle_command(&mut self, command: Command) {
         match command {
-            Command::CreateProject { dir, lab } => self.create_project(&dir, &lab),
+            Command::CreateProject { dir, lab, demo } => self.create_project(&dir, &lab, demo),
             Command::OpenProject { dir } => match Project::open(&dir) {
                 Ok(project) => self.set_project(project),
                 Err(e) => self.notice(Level::Error, e.to_string()),
@@ -387,10 +388,14 @@ impl EngineLoop {
         }
     }
 
-    fn create_project(&mut self, dir: &Path, lab_id: &str) {
-        let result = labs::lab(lab_id)
-            .map_err(|e| e.to_string())
-            .and_then(|lab| Project::create(dir, &lab).map_err(|e| e.to_string()));
+    fn create_project(&mut self, dir: &Path, lab_id: &str, demo: bool) {
+        let result = if demo {
+            create_lab_demo_project(dir, lab_id)
+        } else {
+            labs::lab(lab_id)
+                .map_err(|e| e.to_string())
+                .and_then(|lab| Project::create(dir, &lab).map_err(|e| e.to_string()))
+        };
         match result {
             Ok(project) => self.set_project(project),
             Err(e) => self.notice(Level::Error, e),
@@ -1027,39 +1032,4 @@ fn begin_series(recording: &mut Recording, format: &StreamFormat) {
         .max(1.0) as usize;
     recording.series = Some(Series::new(format.axes.clone(), format.rate_hz));
     recording.last_reading_at = Instant::now();
-}
-
-/// Samples per class the demo project starts with: 3 train + 1 test of 10 s each.
-const DEMO_SAMPLES_PER_CLASS: usize = 4;
-
-/// Creates the motion lab project filled with virtual-kit recordings, so every panel has data.
-pub fn create_demo_project(dir: &Path) -> Result<Project, String> {
-    let lab = labs::lab("motion").map_err(|e| e.to_string())?;
-    let mut project = Project::create(dir, &lab).map_err(|e| e.to_string())?;
-    let rate_hz = lab.sensor.rate_hz;
-    let mut samples = Vec::new();
-    for (class, motion) in Motion::ALL.into_iter().enumerate() {
-        for take in 0..DEMO_SAMPLES_PER_CLASS {
-            let seed = (class * 100 + take) as u64 + 1;
-            let values = synthesize(motion, rate_hz, lab.capture.sample_seconds, seed);
-            samples.push(NewSample {
-                series: Series {
-                    axes: lab.sensor.axes.clone(),
-                    rate_hz,
-                    values,
-                },
-                label: motion.label().to_owned(),
-                split: if take + 1 == DEMO_SAMPLES_PER_CLASS {
-                    Split::Test
-                } else {
-                    Split::Train
-                },
-                source: "virtual-board".into(),
-                image: None,
-                boxes: Vec::new(),
-            });
-        }
-    }
-    project.add_many(samples).map_err(|e| e.to_string())?;
-    Ok(project)
 }

@@ -62,6 +62,10 @@ pub struct Forms {
     pub new_project_dir: String,
     /// Lab chosen for a new project.
     pub new_project_lab: String,
+    /// Kit whose labs the new-project picker lists (empty: every lab).
+    pub new_project_kit: String,
+    /// Fill the new project with the lab's demo data.
+    pub new_project_demo: bool,
     /// Folder typed for opening a project.
     pub open_project_dir: String,
     /// Split for imports.
@@ -112,6 +116,8 @@ impl Default for Forms {
             manual_rate_hz: 50.0,
             new_project_dir: String::new(),
             new_project_lab: "motion".into(),
+            new_project_kit: String::new(),
+            new_project_demo: false,
             open_project_dir: String::new(),
             import_split: SplitChoice::Auto,
             export_format: SampleFormat::Csv,

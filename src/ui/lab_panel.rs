@@ -43,7 +43,17 @@ fn current_lab_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     ));
     if let Some(lab) = &lab {
         ui.label(lab.summary.trim());
-        ui.label(format!("Kits: {}", lab.kits.join(", ")));
+        let kits = labs::kits();
+        let names: Vec<&str> = lab
+            .kits
+            .iter()
+            .map(|id| {
+                kits.iter()
+                    .find(|k| &k.id == id)
+                    .map_or(id.as_str(), |k| k.name.as_str())
+            })
+            .collect();
+        ui.label(format!("Kits: {}", names.join(", ")));
         ui.add_space(6.0);
         let state = lab_state(app, &settings.capture.labels);
         steps_ui(app, ui, lab, &state);
@@ -268,17 +278,67 @@ fn table_summary(table: &toml::Table) -> String {
 
 fn new_project_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     ui.heading("New project from a lab");
+    let kits = labs::kits();
+    let kit_name = |id: &str| {
+        kits.iter()
+            .find(|k| k.id == id)
+            .map_or("Any kit (the kit-independent labs)".to_owned(), |k| {
+                k.name.clone()
+            })
+    };
+    ui.horizontal(|ui| {
+        let name = ui.label("Kit");
+        egui::ComboBox::from_id_salt("new_kit")
+            .selected_text(kit_name(&app.forms.new_project_kit))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut app.forms.new_project_kit, String::new(), kit_name(""));
+                for kit in &kits {
+                    ui.selectable_value(
+                        &mut app.forms.new_project_kit,
+                        kit.id.clone(),
+                        kit.name.clone(),
+                    );
+                }
+            })
+            .response
+            .labelled_by(name.id);
+    });
+    let kit = kits.iter().find(|k| k.id == app.forms.new_project_kit);
+    // A kit lists its own labs and the shared labs that name it; "any kit" lists the
+    // kit-independent labs and the shared ones.
+    let offered: Vec<labs::LabPreset> = labs::lab_ids()
+        .into_iter()
+        .filter_map(|id| labs::lab(id).ok())
+        .filter(|lab| match kit {
+            Some(kit) => lab.extends.is_some() && lab.kits.iter().any(|k| *k == kit.id),
+            None => lab.extends.is_none() || lab.kits.len() > 1,
+        })
+        .collect();
+    if !offered
+        .iter()
+        .any(|lab| lab.id == app.forms.new_project_lab)
+        && let Some(first) = offered.first()
+    {
+        app.forms.new_project_lab = first.id.clone();
+    }
+    if let Some(kit) = kit {
+        kit_card_ui(ui, kit, &offered);
+    }
     ui.horizontal(|ui| {
         let name = ui.label("Lab");
+        let chosen = offered
+            .iter()
+            .find(|lab| lab.id == app.forms.new_project_lab)
+            .map_or(app.forms.new_project_lab.clone(), |lab| lab.title.clone());
         egui::ComboBox::from_id_salt("new_lab")
-            .selected_text(app.forms.new_project_lab.clone())
+            .selected_text(chosen)
+            .width(360.0)
             .show_ui(ui, |ui| {
-                for id in labs::lab_ids() {
-                    let title = labs::lab(id).map(|l| l.title).unwrap_or_default();
+                for lab in &offered {
                     ui.selectable_value(
                         &mut app.forms.new_project_lab,
-                        id.to_owned(),
-                        format!("{id} — {title}"),
+                        lab.id.clone(),
+                        format!("{} ({})", lab.title, lab.id),
                     );
                 }
             })
@@ -297,6 +357,12 @@ fn new_project_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
             app.open_dialog(DialogPurpose::NewProjectFolder);
         }
     });
+    ui.checkbox(&mut app.forms.new_project_demo, "Fill it with demo data")
+        .on_hover_text(
+            "Synthetic data to run the lab with no hardware: virtual-kit recordings for motion, \
+             spoken words made with espeak-ng for keyword spotting, drawn pictures and scenes \
+             for images and FOMO.",
+        );
     let dir = app.forms.new_project_dir.trim().to_owned();
     if ui
         .add_enabled(!dir.is_empty(), egui::Button::new("Create project"))
@@ -305,8 +371,37 @@ fn new_project_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         app.send(Command::CreateProject {
             dir: PathBuf::from(dir),
             lab: app.forms.new_project_lab.clone(),
+            demo: app.forms.new_project_demo,
         });
     }
+}
+
+/// What the kit is and which of the book's labs TinyLab has for it.
+fn kit_card_ui(ui: &mut egui::Ui, kit: &labs::Kit, offered: &[labs::LabPreset]) {
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.strong(&kit.name);
+        egui::Grid::new(("kit_card", &kit.id))
+            .num_columns(2)
+            .spacing([16.0, 2.0])
+            .max_col_width((ui.available_width() - 120.0).max(200.0))
+            .show(ui, |ui| {
+                row(ui, "Processor", kit.processor.clone());
+                row(ui, "RAM", kit.ram.clone());
+                row(ui, "Flash", kit.flash.clone());
+                row(ui, "Sensors", kit.sensors.join("; "));
+                row(ui, "Tools", kit.toolchains.clone());
+                row(
+                    ui,
+                    "Labs",
+                    offered
+                        .iter()
+                        .map(|lab| lab.title.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                );
+                row(ui, "Notes", kit.notes.clone());
+            });
+    });
 }
 
 fn open_project_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {

@@ -14,6 +14,20 @@ pub const AUDIO_AXIS: &str = "audio";
 pub fn read_series(path: &Path) -> Result<Series, FormatError> {
     let reader = hound::WavReader::open(path)
         .map_err(|e| FormatError::new(path, format!("not a readable WAV file: {e}")))?;
+    series_of(reader, path)
+}
+
+/// Reads a WAV file held in memory (`name` names it in errors), as [`read_series`] does a file.
+pub fn parse_series(name: &Path, bytes: &[u8]) -> Result<Series, FormatError> {
+    let reader = hound::WavReader::new(bytes)
+        .map_err(|e| FormatError::new(name, format!("not a readable WAV file: {e}")))?;
+    series_of(reader, name)
+}
+
+fn series_of<R: std::io::Read>(
+    reader: hound::WavReader<R>,
+    path: &Path,
+) -> Result<Series, FormatError> {
     let spec = reader.spec();
     let channels = usize::from(spec.channels.max(1));
     let bad = |e: hound::Error| FormatError::new(path, format!("damaged WAV data: {e}"));
