@@ -469,3 +469,98 @@ fn lab_steps_show_their_checks_and_open_their_panels() {
     harness.step();
     assert_eq!(harness.state().state.tab, Tab::Train);
 }
+
+#[test]
+fn lab_panel_takes_a_kit_lab_from_a_new_project_to_a_trained_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut harness = demo(tmp.path());
+    harness.state_mut().state.tab = Tab::Lab;
+    harness.step();
+    // Pick the kit: its card says what it is, and the lab list becomes its labs.
+    let open_combo = |harness: &mut Harness<'static, TinyLabApp>, index: usize| {
+        let role = egui::accesskit::Role::ComboBox;
+        harness
+            .get_all_by_role(role)
+            .nth(index)
+            .unwrap()
+            .scroll_to_me();
+        for _ in 0..20 {
+            harness.step();
+        }
+        harness.get_all_by_role(role).nth(index).unwrap().click();
+        for _ in 0..3 {
+            harness.step();
+        }
+    };
+    open_combo(&mut harness, 0);
+    harness.get_by_label("Arduino Nicla Vision").click();
+    harness.step();
+    harness.step();
+    assert!(harness.query_by_label_contains("STM32H747").is_some());
+    open_combo(&mut harness, 1);
+    harness
+        .get_by_label("Motion classification + anomaly detection (Nicla Vision) (nicla-motion)")
+        .click();
+    harness.step();
+    let dir = tmp.path().join("nicla");
+    harness.state_mut().forms.new_project_dir = dir.display().to_string();
+    scroll_and_click(&mut harness, "Fill it with demo data");
+    harness.step();
+    scroll_and_click(&mut harness, "Create project");
+    step_until(&mut harness, "the new project with its demo data", |app| {
+        app.view
+            .project
+            .as_ref()
+            .is_some_and(|p| p.settings.lab == "nicla-motion")
+            && app.view.samples.len() == 16
+    });
+    assert!(harness.query_by_label_contains("of 6 done").is_some());
+    // Follow the steps' buttons: features, then training.
+    scroll_and_click(&mut harness, "Open Features");
+    harness.step();
+    assert_eq!(harness.state().state.tab, Tab::Features);
+    harness.get_by_label("Generate features").click();
+    step_until(&mut harness, "the features", |app| {
+        app.view.features.is_some()
+    });
+    harness.state_mut().state.tab = Tab::Lab;
+    harness.step();
+    scroll_and_click(&mut harness, "Open Train");
+    step_until(&mut harness, "the model's layers", |app| {
+        matches!(app.view.model, Some(Ok(_)))
+    });
+    harness.get_by_label("Start training").click();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while harness.state().view.runs.is_empty() {
+        assert!(Instant::now() < deadline, "training did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+        harness.step();
+    }
+    harness.state_mut().state.tab = Tab::Lab;
+    step_until(&mut harness, "the run's checks", |app| {
+        app.view
+            .runs
+            .last()
+            .is_some_and(|r| r.val_accuracy.is_some())
+    });
+    harness.step();
+    // Samples, test split, features and validation accuracy are done; the book's Nicla figures
+    // stand beside the student's.
+    assert!(
+        harness.query_by_label_contains("4 of 6 done").is_some()
+            || harness.query_by_label_contains("5 of 6 done").is_some()
+    );
+    assert!(harness.query_by_label_contains("94.82").is_some());
+}
+
+/// Scrolls the widget labelled `label` into view, then clicks it (a click lands where the widget
+/// is drawn, so it must be on screen).
+fn scroll_and_click(harness: &mut Harness<'static, TinyLabApp>, label: &str) {
+    harness.get_by_label(label).scroll_to_me();
+    // Scrolling is animated over a few frames.
+    for _ in 0..20 {
+        harness.step();
+    }
+    harness.get_by_label(label).click();
+    harness.step();
+}
