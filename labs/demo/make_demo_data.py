@@ -6,7 +6,8 @@
   (resampled to 16 kHz, silence trimmed, normalised to -3 dBFS). Classes: yes, no, and unknown
   (other Speech Commands words). TinyLab places each word in a one-second clip over generated
   background noise when it builds a demo project, and makes the noise class itself.
-- images.tar: 128x96 RGB JPEG pictures (`<class>/<n>.jpg`) of drawn toys on textured backgrounds:
+- images.tar: 128x96 RGB JPEG pictures (`<class>/<n>.jpg`) of drawn toys, near the middle of the
+  frame, on muted textured backgrounds:
   background, periquito (a green parrot), robot, box, wheel — the classes of the book's image labs.
 - scenes.tar: 160x120 RGB JPEG scenes with one to three objects each and their boxes in Edge
   Impulse's `bounding_boxes.labels` (one per set): set `box-wheel/` (box, wheel; the Nicla and Pi
@@ -48,8 +49,8 @@ def speak(word, rng, tmp):
     raw, out = tmp / "raw.wav", tmp / "out.wav"
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(rng.randint(120, 190)),
                     "-p", str(rng.randint(25, 75)), "-w", str(raw), word], check=True)
-    # 16 kHz mono 16-bit, silence trimmed at both ends, peak at -3 dBFS.
-    subprocess.run(["sox", str(raw), "-r", "16000", "-b", "16", "-c", "1", str(out),
+    # 16 kHz mono 16-bit, silence trimmed at both ends, peak at -3 dBFS; -R: repeatable dither.
+    subprocess.run(["sox", "-R", str(raw), "-r", "16000", "-b", "16", "-c", "1", str(out),
                     "silence", "1", "0.01", "0.5%", "reverse", "silence", "1", "0.01", "0.5%",
                     "reverse", "gain", "-n", "-3"], check=True)
     return out.read_bytes()
@@ -68,8 +69,10 @@ def make_kws():
 def background(rng, size):
     """A table or wall: a colour gradient, grain, and a few streaks."""
     w, h = size
-    base = np.array([rng.uniform(60, 200) for _ in range(3)])
-    tilt = np.array([rng.uniform(-50, 50) for _ in range(3)])
+    # Muted colours (a grey with a tint), so the objects' colours stand out as a real toy's do.
+    grey = rng.uniform(90, 170)
+    base = np.array([grey + rng.uniform(-20, 20) for _ in range(3)])
+    tilt = np.array([rng.uniform(-30, 30) for _ in range(3)])
     ys, xs = np.mgrid[0:h, 0:w]
     t = (xs * rng.uniform(-1, 1) + ys * rng.uniform(-1, 1)) / max(w, h)
     img = base[None, None, :] + t[..., None] * tilt[None, None, :]
@@ -115,7 +118,7 @@ def draw_object(draw, kind, cx, cy, r, rng):
                       (cx + r * 0.3, cy - r * 0.4)], fill=jitter(rng, (240, 120, 30)))
         draw.ellipse([cx - r * 0.05, cy - r * 0.75, cx + r * 0.12, cy - r * 0.58], fill=(10, 10, 10))
     elif kind == "robot":
-        body = jitter(rng, (120, 130, 160))
+        body = jitter(rng, (60, 90, 220), 20)
         draw.rectangle([cx - r * 0.6, cy - r * 0.1, cx + r * 0.6, cy + r], fill=body)
         draw.rectangle([cx - r * 0.4, cy - r, cx + r * 0.4, cy - r * 0.2], fill=body)
         for dx in (-0.18, 0.18):
@@ -140,10 +143,11 @@ def make_images():
             for n in range(40):
                 img = background(rng, (128, 96))
                 if label != "background":
+                    # Framed as a student photographs a toy: near the middle, filling the frame.
                     draw = ImageDraw.Draw(img)
-                    r = rng.randint(20, 32)
-                    draw_object(draw, label, rng.randint(r + 4, 128 - r - 4),
-                                rng.randint(r + 4, 96 - r - 4), r, rng)
+                    r = rng.randint(26, 34)
+                    draw_object(draw, label, 64 + rng.randint(-14, 14), 50 + rng.randint(-8, 8),
+                                r, rng)
                 img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0, 0.8)))
                 if rng.random() < 0.5:
                     img = img.transpose(Image.FLIP_LEFT_RIGHT)
