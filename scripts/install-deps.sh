@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages TinyLab needs to build, run and test, if any is missing.
-# Build: pkg-config + libudev-dev (serial port enumeration), libasound2-dev (cpal, audio). Run:
+# Build: pkg-config + libudev-dev (serial port enumeration), libasound2-dev (cpal, audio),
+# libclang-dev (bindgen, for nokhwa's V4L2 webcam bindings). Run:
 # X11/Wayland client libraries and Mesa's software OpenGL (the window renders with glow).
 # Screenshots: Xvfb + ImageMagick. Audio tests: PulseAudio with its ALSA plugin and tools (a
 # null sink stands in for a sound card). Tests: python3-venv, and a venv at target/ref-venv with
@@ -9,7 +10,7 @@
 # nodejs's npm, under /usr/local/share/tinylab-data.
 set -euo pipefail
 packages=(
-  build-essential pkg-config libudev-dev libasound2-dev
+  build-essential pkg-config libudev-dev libasound2-dev libclang-dev
   libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 libwayland-client0
   libgl1 libegl1 libgl1-mesa-dri
   xvfb xauth imagemagick xdotool

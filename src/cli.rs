@@ -97,6 +97,12 @@ pub enum CliCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List the USB webcams (and built-in cameras) `--camera webcam:N` can open.
+    Cameras {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Record one labelled sample from a serial board, or capture images from a camera, into a
     /// project.
     Capture {
@@ -105,7 +111,7 @@ pub enum CliCommand {
         /// Serial port, e.g. /dev/ttyACM0 (see `tinylab ports`).
         #[arg(long, required_unless_present = "camera", conflicts_with = "camera")]
         port: Option<String>,
-        /// Camera: http://HOST/capture, http://HOST:81/stream, or a folder of images.
+        /// Camera: webcam:N (a USB webcam), http://HOST/capture, http://HOST:81/stream, or a folder of images.
         #[arg(long)]
         camera: Option<String>,
         /// Images to capture from the camera, one per new frame.
@@ -287,6 +293,7 @@ pub fn run(command: CliCommand) -> Result<()> {
             seconds,
         } => sim_board(rate_hz, motion, !no_banner, seconds),
         CliCommand::Ports { json } => list_ports(json),
+        CliCommand::Cameras { json } => list_cameras(json),
         CliCommand::Capture {
             dir,
             port,
@@ -504,6 +511,32 @@ fn list_ports(json: bool) -> Result<()> {
     } else {
         for port in &list {
             println!("{}", port.describe());
+        }
+    }
+    Ok(())
+}
+
+fn list_cameras(json: bool) -> Result<()> {
+    let list = crate::devices::webcam::list_webcams().map_err(anyhow::Error::msg)?;
+    if json {
+        let items: Vec<_> = list
+            .iter()
+            .map(|w| {
+                serde_json::json!({
+                    "camera": format!("webcam:{}", w.index), "name": w.name,
+                    "description": w.description,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&items)?);
+    } else if list.is_empty() {
+        println!(
+            "no webcams found; an ESP32 camera works by its address (--camera http://HOST/capture), \
+             a folder of images by its path"
+        );
+    } else {
+        for w in &list {
+            println!("webcam:{}  {}  ({})", w.index, w.name, w.description);
         }
     }
     Ok(())

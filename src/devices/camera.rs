@@ -43,11 +43,31 @@ pub enum CameraSpec {
         /// Images per second.
         fps: f64,
     },
+    /// A USB webcam (or a built-in camera) by the system's index: `webcam:0` (see
+    /// [`super::webcam::list_webcams`]).
+    Webcam {
+        /// The system's index.
+        index: u32,
+    },
 }
 
 impl CameraSpec {
-    /// `http://…` (or `host:port/…`) is an HTTP camera; an existing folder is a folder source.
+    /// `webcam` or `webcam:N` is a webcam, `http://…` (or `host:port/…`) an HTTP camera, an
+    /// existing folder a folder source.
     pub fn parse(text: &str) -> Self {
+        if let Some(index) = text
+            .strip_prefix("webcam")
+            .map(|rest| rest.trim_start_matches(':'))
+            .and_then(|n| {
+                if n.is_empty() {
+                    Some(0)
+                } else {
+                    n.parse().ok()
+                }
+            })
+        {
+            return Self::Webcam { index };
+        }
         let path = Path::new(text);
         if !text.contains("://") && path.is_dir() {
             return Self::Folder {
@@ -65,6 +85,7 @@ impl CameraSpec {
         match self {
             Self::Http { url } => format!("camera:{url}"),
             Self::Folder { dir, .. } => format!("camera-folder:{}", dir.display()),
+            Self::Webcam { index } => format!("camera:webcam:{index}"),
         }
     }
 }
@@ -174,6 +195,10 @@ impl Camera {
                 let folder = ImageFolder::open(dir, *fps, stop.clone())?;
                 let name = format!("{} ({} images)", dir.display(), folder.len());
                 (Box::new(folder), name)
+            }
+            CameraSpec::Webcam { index } => {
+                let webcam = super::webcam::Webcam::open(*index, stop.clone())?;
+                (Box::new(webcam), format!("webcam:{index}"))
             }
         };
         let dropped = Arc::new(AtomicU64::new(0));

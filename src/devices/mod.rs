@@ -1,6 +1,7 @@
 //! Devices that stream sensor readings into a project: serial boards speaking Edge Impulse's
 //! data-forwarder format (real ones, or the virtual board on a pseudo-terminal), microphones, and
-//! cameras ([`camera`]: an HTTP camera or a folder of images, one reader thread each).
+//! cameras ([`camera`]: an HTTP camera, a USB webcam ([`webcam`]) or a folder of images, one
+//! reader thread each).
 //!
 //! Layering: [`ports`] lists and recognises boards; [`serial_reader`] is the only code that
 //! touches a port (one named thread per open port, pushing raw lines into a bounded channel);
@@ -17,3 +18,4 @@ pub mod image_folder;
 pub mod mjpeg;
 pub mod ports;
 pub mod serial_reader;
+pub mod webcam;

@@ -114,7 +114,7 @@ fn kws_samples(lab: &LabPreset) -> Result<Vec<NewSample>, String> {
     let rate_hz = lab.sensor.rate_hz;
     let clip_len = (rate_hz * lab.capture.sample_seconds).round() as usize;
     let has = |label: &str| lab.capture.labels.iter().any(|l| l == label);
-    let mut rng = Rng::new(0x6b77_7364_656d_6f);
+    let mut rng = Rng::new(0x006b_7773_6465_6d6f);
     let mut samples = Vec::new();
     let mut most_words = 0;
     for (name, bytes) in tar_entries(KWS_TAR)? {

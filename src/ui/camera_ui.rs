@@ -83,7 +83,8 @@ pub fn camera_controls_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     .labelled_by(name.id);
     ui.small(
         "XIAO ESP32S3 CameraWebServer: http://HOST/capture (snapshots) or \
-         http://HOST:81/stream (MJPEG). A folder plays its images in order.",
+         http://HOST:81/stream (MJPEG). A USB webcam: webcam:0 (`tinylab cameras` lists them). \
+         A folder plays its images in order.",
     );
     let open = app.view.device.name.is_some() || app.view.camera.status.is_some();
     ui.horizontal(|ui| {

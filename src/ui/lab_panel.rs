@@ -310,7 +310,7 @@ fn new_project_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         .into_iter()
         .filter_map(|id| labs::lab(id).ok())
         .filter(|lab| match kit {
-            Some(kit) => lab.extends.is_some() && lab.kits.iter().any(|k| *k == kit.id),
+            Some(kit) => lab.extends.is_some() && lab.kits.contains(&kit.id),
             None => lab.extends.is_none() || lab.kits.len() > 1,
         })
         .collect();
