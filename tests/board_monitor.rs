@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use tinylab::devices::board_monitor::{MonitorEnd, monitor};
 use tinylab::devices::board_output::{BoardOutputParser, BoardResult, OutputFormat};
-use tinylab::rng::SplitMix64;
+use tinylab::rng::Rng;
 use tinylab::sim::board::{BoardConfig, VirtualBoard, inference_lines};
 use tinylab::sim::motion::Motion;
 
@@ -23,7 +23,7 @@ fn top(result: &BoardResult) -> &str {
 
 #[test]
 fn inference_lines_parse_and_favour_the_motion() {
-    let mut rng = SplitMix64::new(3);
+    let mut rng = Rng::new(3);
     for motion in Motion::ALL {
         let mut parser = BoardOutputParser::default();
         let text = inference_lines(motion, &mut rng).join("\r\n") + "\r\n";
@@ -88,7 +88,15 @@ fn the_monitor_reads_the_virtual_boards_predictions_over_a_pty() {
 #[test]
 fn tinylab_monitor_prints_json_lines_from_the_virtual_board() {
     let mut sim = Command::new(env!("CARGO_BIN_EXE_tinylab"))
-        .args(["sim-board", "--inference", "--no-banner", "--motion", "terrestrial", "--seconds", "60"])
+        .args([
+            "sim-board",
+            "--inference",
+            "--no-banner",
+            "--motion",
+            "terrestrial",
+            "--seconds",
+            "60",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -100,7 +108,15 @@ fn tinylab_monitor_prints_json_lines_from_the_virtual_board() {
         .unwrap();
     let path = path.trim().to_owned();
     assert!(path.starts_with("/dev/"), "{path}");
-    let out = common::ok(&["monitor", "--port", &path, "--count", "3", "--seconds", "30"]);
+    let out = common::ok(&[
+        "monitor",
+        "--port",
+        &path,
+        "--count",
+        "3",
+        "--seconds",
+        "30",
+    ]);
     let _ = sim.kill();
     let _ = sim.wait();
     let results: Vec<serde_json::Value> = out
@@ -114,7 +130,12 @@ fn tinylab_monitor_prints_json_lines_from_the_virtual_board() {
         assert_eq!(classes.len(), 4);
         let best = classes
             .iter()
-            .max_by(|a, b| a["score"].as_f64().unwrap().total_cmp(&b["score"].as_f64().unwrap()))
+            .max_by(|a, b| {
+                a["score"]
+                    .as_f64()
+                    .unwrap()
+                    .total_cmp(&b["score"].as_f64().unwrap())
+            })
             .unwrap();
         assert_eq!(best["label"], "terrestrial");
         assert!(result["timing"]["dsp_ms"].as_f64().is_some());

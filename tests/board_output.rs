@@ -7,7 +7,7 @@
 use tinylab::devices::board_output::{
     BoardBox, BoardOutputParser, BoardResult, BoardTiming, ClassScore, OutputFormat,
 };
-use tinylab::rng::SplitMix64;
+use tinylab::rng::Rng;
 
 fn class(label: &str, score: f32) -> ClassScore {
     ClassScore {
@@ -28,7 +28,12 @@ fn bbox(label: &str, score: f32, xywh: [f32; 4]) -> BoardBox {
     }
 }
 
-fn timing(dsp: Option<f64>, nn: Option<f64>, anomaly: Option<f64>, post: Option<f64>) -> BoardTiming {
+fn timing(
+    dsp: Option<f64>,
+    nn: Option<f64>,
+    anomaly: Option<f64>,
+    post: Option<f64>,
+) -> BoardTiming {
     BoardTiming {
         dsp_ms: dsp,
         classification_ms: nn,
@@ -207,9 +212,7 @@ const GARBAGE: [&[u8]; 8] = [
 ];
 
 fn labels() -> Vec<String> {
-    ["background", "box", "wheel"]
-        .map(str::to_owned)
-        .to_vec()
+    ["background", "box", "wheel"].map(str::to_owned).to_vec()
 }
 
 fn parse_all(chunks: &[&[u8]]) -> Vec<BoardResult> {
@@ -234,7 +237,7 @@ fn each_format_parses_to_what_the_book_shows() {
 fn split_anywhere_and_mixed_with_garbage_gives_the_same_results() {
     let expected: Vec<BoardResult> = cases().into_iter().map(|(_, r)| r).collect();
     for seed in 0..200 {
-        let mut rng = SplitMix64::new(seed);
+        let mut rng = Rng::new(seed);
         let mut stream: Vec<u8> = Vec::new();
         for (text, _) in cases() {
             // Garbage before the block, sometimes several lines.
@@ -268,9 +271,12 @@ fn a_block_the_board_ends_by_silence_comes_out_on_flush() {
 
 #[test]
 fn garbage_alone_gives_nothing() {
-    let mut rng = SplitMix64::new(7);
+    let mut rng = Rng::new(7);
     let bytes: Vec<u8> = (0..20_000).map(|_| rng.below(256) as u8).collect();
     let mut parser = BoardOutputParser::default();
     let results = parser.push(&bytes);
-    assert!(results.is_empty(), "random bytes should not look like results: {results:?}");
+    assert!(
+        results.is_empty(),
+        "random bytes should not look like results: {results:?}"
+    );
 }

@@ -57,7 +57,13 @@ fn command_lines_for_each_board() {
                 "/s/motion"
             ]
         );
-        let upload = arduino::upload_command(program, &board, "/dev/ttyACM0", Path::new("/s/motion"), Path::new("/b"));
+        let upload = arduino::upload_command(
+            program,
+            &board,
+            "/dev/ttyACM0",
+            Path::new("/s/motion"),
+            Path::new("/b"),
+        );
         assert_eq!(
             args(&upload),
             [
@@ -73,7 +79,10 @@ fn command_lines_for_each_board() {
             ]
         );
     }
-    assert_eq!(args(&arduino::core_list_command(program, true)), ["core", "list", "--json"]);
+    assert_eq!(
+        args(&arduino::core_list_command(program, true)),
+        ["core", "list", "--json"]
+    );
     assert_eq!(
         args(&arduino::core_list_command(program, false)),
         ["core", "list", "--format", "json"]
@@ -128,23 +137,44 @@ fn core_versions_and_advice() {
     let new = fixture("core_list_1x.json");
     let old = fixture("core_list_0x.json");
     assert_eq!(
-        installed_core_version(&new, "arduino:mbed_nicla").unwrap().as_deref(),
+        installed_core_version(&new, "arduino:mbed_nicla")
+            .unwrap()
+            .as_deref(),
         Some("4.2.4")
     );
-    assert_eq!(installed_core_version(&new, "esp32:esp32").unwrap().as_deref(), Some("3.0.7"));
-    assert_eq!(installed_core_version(&new, "arduino:mbed_nano").unwrap(), None);
-    assert_eq!(installed_core_version(&old, "esp32:esp32").unwrap().as_deref(), Some("2.0.17"));
+    assert_eq!(
+        installed_core_version(&new, "esp32:esp32")
+            .unwrap()
+            .as_deref(),
+        Some("3.0.7")
+    );
+    assert_eq!(
+        installed_core_version(&new, "arduino:mbed_nano").unwrap(),
+        None
+    );
+    assert_eq!(
+        installed_core_version(&old, "esp32:esp32")
+            .unwrap()
+            .as_deref(),
+        Some("2.0.17")
+    );
     assert_eq!(installed_core_version("{}", "esp32:esp32").unwrap(), None);
     assert!(installed_core_version("not json", "esp32:esp32").is_err());
 
     let xiao = board_by_fqbn("esp32:esp32:XIAO_ESP32S3").unwrap();
     let wrong = arduino::core_advice(&xiao, Some("3.0.7")).unwrap();
-    assert!(wrong.contains(&format!("esp32:esp32@{ESP32_CORE_VERSION}")), "{wrong}");
+    assert!(
+        wrong.contains(&format!("esp32:esp32@{ESP32_CORE_VERSION}")),
+        "{wrong}"
+    );
     assert!(wrong.contains("--additional-urls"), "{wrong}");
     assert_eq!(arduino::core_advice(&xiao, Some("2.0.17")), None);
     let nano = board_by_fqbn("arduino:mbed_nano:nano33ble").unwrap();
     let missing = arduino::core_advice(&nano, None).unwrap();
-    assert!(missing.contains("arduino-cli core install arduino:mbed_nano"), "{missing}");
+    assert!(
+        missing.contains("arduino-cli core install arduino:mbed_nano"),
+        "{missing}"
+    );
     assert_eq!(arduino::core_advice(&nano, Some("4.0.2")), None);
 }
 
@@ -172,7 +202,11 @@ fn job(dir: &Path, program: PathBuf) -> ArduinoJob {
     let library = dir.join("tinylab_motion");
     std::fs::create_dir_all(&sketch).unwrap();
     std::fs::create_dir_all(library.join("src")).unwrap();
-    std::fs::write(sketch.join("motion.ino"), "#include <tinylab_motion.h>\nvoid setup() {}\nvoid loop() {}\n").unwrap();
+    std::fs::write(
+        sketch.join("motion.ino"),
+        "#include <tinylab_motion.h>\nvoid setup() {}\nvoid loop() {}\n",
+    )
+    .unwrap();
     ArduinoJob {
         program,
         board: board_by_fqbn("esp32:esp32:XIAO_ESP32S3").unwrap(),
@@ -202,7 +236,10 @@ fn whole_deploy_through_a_stand_in_cli() {
     let fractions: Vec<f32> = log.iter().map(|(f, _)| *f).collect();
     assert!(fractions.windows(2).all(|w| w[0] <= w[1]), "{fractions:?}");
     assert_eq!(fractions.last().copied(), Some(1.0));
-    assert!(log.iter().any(|(_, l)| l.contains("Sketch uses 298457 bytes")));
+    assert!(
+        log.iter()
+            .any(|(_, l)| l.contains("Sketch uses 298457 bytes"))
+    );
     let calls = std::fs::read_to_string(dir.path().join("calls.log")).unwrap();
     let calls: Vec<&str> = calls.lines().collect();
     assert_eq!(calls.len(), 3, "{calls:?}");
@@ -220,9 +257,16 @@ fn wrong_core_version_stops_before_compiling() {
     let Err(DeployError::Tool(text)) = result else {
         panic!("{result:?}")
     };
-    assert!(text.contains("2.0.17") && text.contains("3.0.7 is installed"), "{text}");
+    assert!(
+        text.contains("2.0.17") && text.contains("3.0.7 is installed"),
+        "{text}"
+    );
     let calls = std::fs::read_to_string(dir.path().join("calls.log")).unwrap();
-    assert_eq!(calls.lines().count(), 1, "no compile after a wrong core: {calls}");
+    assert_eq!(
+        calls.lines().count(),
+        1,
+        "no compile after a wrong core: {calls}"
+    );
 }
 
 #[test]
@@ -232,5 +276,8 @@ fn missing_arduino_cli_explains_what_to_install() {
     let Err(DeployError::Tool(text)) = result else {
         panic!("{result:?}")
     };
-    assert!(text.contains("is not installed: install arduino-cli"), "{text}");
+    assert!(
+        text.contains("is not installed: install arduino-cli"),
+        "{text}"
+    );
 }

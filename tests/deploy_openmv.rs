@@ -17,7 +17,11 @@ fn drive() -> tempfile::TempDir {
     let drive = root.path();
     std::fs::write(drive.join(drives::OPENMV_MARKER), "").unwrap();
     std::fs::write(drive.join("main.py"), STUDENT_SCRIPT).unwrap();
-    std::fs::write(drive.join("README.txt"), "Thank you for supporting OpenMV!\n").unwrap();
+    std::fs::write(
+        drive.join("README.txt"),
+        "Thank you for supporting OpenMV!\n",
+    )
+    .unwrap();
     root
 }
 
@@ -66,12 +70,18 @@ fn deploy_writes_complete_files_and_keeps_backups() {
     let report = deploy(&classify, drive).unwrap();
     assert_eq!(report.written, [MODEL_FILE, LABELS_FILE, SCRIPT_FILE]);
     assert_eq!(report.backups, ["main.py.bak"]);
-    assert_eq!(std::fs::read(drive.join(MODEL_FILE)).unwrap(), classify.model_tflite);
+    assert_eq!(
+        std::fs::read(drive.join(MODEL_FILE)).unwrap(),
+        classify.model_tflite
+    );
     assert_eq!(
         std::fs::read_to_string(drive.join(LABELS_FILE)).unwrap(),
         "background\nperiquito\nrobot\n"
     );
-    assert_eq!(std::fs::read_to_string(drive.join("main.py.bak")).unwrap(), STUDENT_SCRIPT);
+    assert_eq!(
+        std::fs::read_to_string(drive.join("main.py.bak")).unwrap(),
+        STUDENT_SCRIPT
+    );
     let script = std::fs::read_to_string(drive.join(SCRIPT_FILE)).unwrap();
     assert!(script.contains("THRESHOLD = 0.6"), "{script}");
     assert!(script.contains("sensor.RGB565"));
@@ -88,10 +98,18 @@ fn deploy_writes_complete_files_and_keeps_backups() {
     assert!(deploy(&classify, drive).unwrap().backups.is_empty());
 
     // A FOMO model: the classification script becomes the backup.
-    let fomo = bundle(Task::Fomo { min_confidence: 0.8 }, true);
+    let fomo = bundle(
+        Task::Fomo {
+            min_confidence: 0.8,
+        },
+        true,
+    );
     let report = deploy(&fomo, drive).unwrap();
     assert_eq!(report.backups, ["main.py.bak"]);
-    assert_eq!(std::fs::read_to_string(drive.join("main.py.bak")).unwrap(), script);
+    assert_eq!(
+        std::fs::read_to_string(drive.join("main.py.bak")).unwrap(),
+        script
+    );
     let fomo_script = std::fs::read_to_string(drive.join(SCRIPT_FILE)).unwrap();
     assert!(fomo_script.contains("min_confidence = 0.8"));
     assert!(fomo_script.contains("sensor.GRAYSCALE"));
@@ -122,9 +140,10 @@ fn non_image_models_are_refused_with_the_way_out() {
 fn a_missing_drive_says_to_plug_the_board_in() {
     let root = drive();
     let gone = root.path().join("not-mounted");
-    let Err(DeployError::File { reason, .. }) =
-        deploy(&bundle(Task::Classification { threshold: 0.6 }, false), &gone)
-    else {
+    let Err(DeployError::File { reason, .. }) = deploy(
+        &bundle(Task::Classification { threshold: 0.6 }, false),
+        &gone,
+    ) else {
         panic!("expected a file error")
     };
     assert!(reason.contains("plugged in"), "{reason}");
@@ -145,7 +164,12 @@ impl<'a> ReadOnly<'a> {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
             .unwrap_or(false);
         if root {
-            let bind = Command::new("mount").arg("--bind").arg(dir).arg(dir).status().unwrap();
+            let bind = Command::new("mount")
+                .arg("--bind")
+                .arg(dir)
+                .arg(dir)
+                .status()
+                .unwrap();
             assert!(bind.success(), "mount --bind failed");
             let ro = Command::new("mount")
                 .args(["-o", "remount,bind,ro"])
@@ -161,7 +185,10 @@ impl<'a> ReadOnly<'a> {
                 let path = entry.unwrap().path();
                 std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
             }
-            Self { dir, mounted: false }
+            Self {
+                dir,
+                mounted: false,
+            }
         }
     }
 }
@@ -182,12 +209,18 @@ fn a_read_only_drive_gives_a_clear_error_and_changes_nothing() {
     let root = drive();
     let drive = root.path();
     let guard = ReadOnly::new(drive);
-    let result = deploy(&bundle(Task::Classification { threshold: 0.6 }, false), drive);
+    let result = deploy(
+        &bundle(Task::Classification { threshold: 0.6 }, false),
+        drive,
+    );
     let Err(DeployError::File { reason, .. }) = result else {
         panic!("{result:?}")
     };
     assert!(reason.contains("read-only"), "{reason}");
     drop(guard);
-    assert_eq!(std::fs::read_to_string(drive.join("main.py")).unwrap(), STUDENT_SCRIPT);
+    assert_eq!(
+        std::fs::read_to_string(drive.join("main.py")).unwrap(),
+        STUDENT_SCRIPT
+    );
     assert!(!drive.join(MODEL_FILE).exists());
 }

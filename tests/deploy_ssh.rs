@@ -22,7 +22,11 @@ use tinylab::devices::board_output::BoardOutputParser;
 use tinylab::quant::interpreter::{Runner, TensorData};
 
 const SSHD: &str = "/usr/sbin/sshd";
+/// scp speaks SFTP since OpenSSH 9; Debian's server binary (a Pi's sshd has it configured).
+const SFTP_SERVER: &str = "/usr/lib/openssh/sftp-server";
 const LABELS: [&str; 4] = ["idle", "lift", "maritime", "terrestrial"];
+/// Features per window of the converter fixture's motion model.
+const FEATURES: usize = 39;
 
 fn converter_fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -30,11 +34,16 @@ fn converter_fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// One sshd at a time: a free port is only free until someone binds it, so tests that each
+/// pick one and start a server must not race.
+static ONE_SSHD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A running sshd; killed on drop.
 struct Sshd {
     child: Child,
     port: u16,
     dir: tempfile::TempDir,
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
 
 impl Drop for Sshd {
@@ -66,6 +75,9 @@ fn start_sshd() -> Sshd {
         Path::new(SSHD).exists(),
         "{SSHD} is missing: run scripts/install-deps.sh (it installs openssh-server)"
     );
+    let turn = ONE_SSHD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     keygen(&d.join("host_key"));
@@ -80,7 +92,8 @@ fn start_sshd() -> Sshd {
         "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n\
          AuthorizedKeysFile {d}/authorized_keys\nUsePAM no\nStrictModes no\n\
          PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
-         PermitRootLogin prohibit-password\nLogLevel ERROR\n",
+         PermitRootLogin prohibit-password\nLogLevel ERROR\n\
+         Subsystem sftp {SFTP_SERVER}\n",
         d = d.display()
     );
     std::fs::write(d.join("sshd_config"), config).unwrap();
@@ -91,7 +104,10 @@ fn start_sshd() -> Sshd {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "sshd did not start listening on {port}");
+        assert!(
+            Instant::now() < deadline,
+            "sshd did not start listening on {port}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let host_key = std::fs::read_to_string(d.join("host_key.pub")).unwrap();
@@ -101,7 +117,12 @@ fn start_sshd() -> Sshd {
         format!("[127.0.0.1]:{port} {}\n", key.join(" ")),
     )
     .unwrap();
-    Sshd { child, port, dir }
+    Sshd {
+        child,
+        port,
+        dir,
+        _turn: turn,
+    }
 }
 
 fn unsafe_is_root() -> bool {
@@ -138,7 +159,7 @@ fn bundle() -> DeployBundle {
         input: InputKind::Features {
             block: "Spectral analysis".to_owned(),
         },
-        input_shape: vec![63],
+        input_shape: vec![FEATURES],
     }
 }
 
@@ -174,9 +195,10 @@ fn feature_rows(count: usize) -> Vec<Vec<f32>> {
 
 /// TinyLab's own int8 interpreter on one row: dequantized probabilities.
 fn ours(row: &[f32]) -> Vec<f32> {
-    let graph =
-        tinylab::export::tflite::read(&std::fs::read(converter_fixture("motion_dnn_int8.tflite")).unwrap())
-            .unwrap();
+    let graph = tinylab::export::tflite::read(
+        &std::fs::read(converter_fixture("motion_dnn_int8.tflite")).unwrap(),
+    )
+    .unwrap();
     let runner = Runner::new(&graph).unwrap();
     let input = &graph.tensors[graph.inputs[0]];
     let (scale, zero_point) = input.quantization.as_ref().unwrap().single().unwrap();
@@ -218,7 +240,10 @@ fn deploy_copies_intact_files_and_the_runner_reports_back() {
     );
     let runner = std::fs::read_to_string(remote.join(ssh::RUNNER_FILE)).unwrap();
     assert_eq!(runner, tinylab::deploy::pi_runner::runner_py(&bundle));
-    assert!(!remote.join("labels.txt.bak").exists(), "nothing replaced yet");
+    assert!(
+        !remote.join("labels.txt.bak").exists(),
+        "nothing replaced yet"
+    );
 
     // A second deploy with other labels keeps the first ones as a backup.
     let mut renamed = bundle.clone();
@@ -228,14 +253,18 @@ fn deploy_copies_intact_files_and_the_runner_reports_back() {
         std::fs::read_to_string(remote.join("labels.txt.bak")).unwrap(),
         "idle\nlift\nmaritime\nterrestrial\n"
     );
-    assert!(!remote.join("trained.tflite.bak").exists(), "an identical file is not backed up");
+    assert!(
+        !remote.join("trained.tflite.bak").exists(),
+        "an identical file is not backed up"
+    );
     deploy(&bundle, &target).0.unwrap();
 
     // Run the runner over SSH on five feature rows.
     let rows = feature_rows(5);
     let npy = sshd.dir.path().join("features.npy");
     let flat: Vec<f32> = rows.iter().flatten().copied().collect();
-    write_npy_f32(&npy, &[rows.len(), 63], &flat);
+    assert_eq!(rows[0].len(), FEATURES);
+    write_npy_f32(&npy, &[rows.len(), FEATURES], &flat);
     let mut parser = BoardOutputParser::new(bundle.labels.clone());
     let mut results = Vec::new();
     let report = |_: f32, _: &str| {};
@@ -282,28 +311,44 @@ fn a_host_with_another_key_is_refused() {
     let key = std::fs::read_to_string(impostor.with_extension("pub")).unwrap();
     let key: Vec<&str> = key.split_whitespace().take(2).collect();
     let known = sshd.dir.path().join("wrong_known_hosts");
-    std::fs::write(&known, format!("[127.0.0.1]:{} {}\n", sshd.port, key.join(" "))).unwrap();
+    std::fs::write(
+        &known,
+        format!("[127.0.0.1]:{} {}\n", sshd.port, key.join(" ")),
+    )
+    .unwrap();
     target.known_hosts_file = Some(known);
     let (result, _) = deploy(&bundle(), &target);
     let Err(DeployError::Tool(text)) = result else {
         panic!("{result:?}")
     };
     assert!(text.contains("host key"), "{text}");
-    assert!(!sshd.dir.path().join("never").exists(), "nothing was done on the host");
+    assert!(
+        !sshd.dir.path().join("never").exists(),
+        "nothing was done on the host"
+    );
 
     // An unknown host (empty known_hosts) is refused too: no silent trust on first use.
     let empty = sshd.dir.path().join("empty_known_hosts");
     std::fs::write(&empty, "").unwrap();
     target.known_hosts_file = Some(empty);
     let (result, _) = deploy(&bundle(), &target);
-    assert!(matches!(result, Err(DeployError::Tool(ref t)) if t.contains("host key")), "{result:?}");
+    assert!(
+        matches!(result, Err(DeployError::Tool(ref t)) if t.contains("host key")),
+        "{result:?}"
+    );
 }
 
 #[test]
 fn nothing_listening_says_so() {
-    let sshd = start_sshd();
-    let mut target = target(&sshd, Path::new("/tmp/x"));
-    target.port = Some(free_port());
+    let target = SshTarget {
+        user: user(),
+        host: "127.0.0.1".to_owned(),
+        port: Some(free_port()),
+        dir: "/tmp/never".to_owned(),
+        known_hosts_file: Some(PathBuf::from("/dev/null")),
+        python: "python3".to_owned(),
+        ..SshTarget::default()
+    };
     let (result, _) = deploy(&bundle(), &target);
     let Err(DeployError::Tool(text)) = result else {
         panic!("{result:?}")

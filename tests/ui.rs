@@ -488,6 +488,17 @@ fn deploy_panel_watches_the_virtual_board_and_shows_its_predictions() {
     harness.get_by_label_contains("idle: 0.");
     harness.get_by_label_contains("on the board: DSP");
     harness.get_by_label("Stop").click();
-    step_until(&mut harness, "the monitor to stop", |app| app.view.boards.job.is_none());
-    assert!(harness.state().view.boards.log.back().unwrap().contains("stopped"));
+    step_until(&mut harness, "the monitor to stop", |app| {
+        app.view.boards.job.is_none()
+    });
+    assert!(
+        harness
+            .state()
+            .view
+            .boards
+            .log
+            .back()
+            .unwrap()
+            .contains("stopped")
+    );
 }

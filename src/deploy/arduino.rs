@@ -144,7 +144,15 @@ pub fn upload_command(
 ) -> Command {
     let mut command = Command::new(program);
     command
-        .args(["upload", "-v", "-p", port, "--fqbn", board.fqbn, "--input-dir"])
+        .args([
+            "upload",
+            "-v",
+            "-p",
+            port,
+            "--fqbn",
+            board.fqbn,
+            "--input-dir",
+        ])
         .arg(build)
         .arg(sketch);
     command
@@ -185,7 +193,10 @@ pub fn core_advice(board: &ArduinoBoard, installed: Option<&str>) -> Option<Stri
             board.core
         ),
         (Some(version), None) => format!("arduino-cli core install {}@{version}", board.core),
-        (None, Some(url)) => format!("arduino-cli core install {} --additional-urls {url}", board.core),
+        (None, Some(url)) => format!(
+            "arduino-cli core install {} --additional-urls {url}",
+            board.core
+        ),
         (None, None) => format!("arduino-cli core install {}", board.core),
     };
     match (installed, board.core_version) {
@@ -295,14 +306,16 @@ pub struct ArduinoJob {
     pub build: PathBuf,
 }
 
-/// Runs a tool step, feeding its lines to `parse` for progress and to the log.
+/// Runs a tool step, feeding its lines to `parse` for progress and to the log; the bar starts
+/// at `floor` (where the previous step ended) and never moves back.
 fn step(
     command: Command,
     limit: Duration,
     progress: &Progress<'_>,
+    floor: f32,
     parse: fn(&str) -> Option<ToolProgress>,
 ) -> Result<Finished, DeployError> {
-    let mut last = 0.0_f32;
+    let mut last = floor;
     process::run(command, limit, progress, INSTALL_ARDUINO_CLI, |_, line| {
         if let Some(p) = parse(line) {
             last = last.max(p.fraction);
@@ -365,9 +378,16 @@ pub fn deploy(job: &ArduinoJob, progress: &Progress<'_>) -> Result<(), DeployErr
     }
     progress.check()?;
     let compiled = step(
-        compile_command(&job.program, &job.board, &job.sketch, &job.library, &job.build),
+        compile_command(
+            &job.program,
+            &job.board,
+            &job.sketch,
+            &job.library,
+            &job.build,
+        ),
         COMPILE_LIMIT,
         progress,
+        0.0,
         compile_progress,
     )?;
     if !compiled.status.success() {
@@ -382,6 +402,7 @@ pub fn deploy(job: &ArduinoJob, progress: &Progress<'_>) -> Result<(), DeployErr
         upload_command(&job.program, &job.board, &job.port, &job.sketch, &job.build),
         UPLOAD_LIMIT,
         progress,
+        COMPILE_SHARE,
         upload_progress,
     )?;
     if !uploaded.status.success() {
@@ -392,6 +413,9 @@ pub fn deploy(job: &ArduinoJob, progress: &Progress<'_>) -> Result<(), DeployErr
             uploaded.tail_text(8)
         )));
     }
-    progress.step(1.0, &format!("uploaded to the {} on {}", job.board.name, job.port));
+    progress.step(
+        1.0,
+        &format!("uploaded to the {} on {}", job.board.name, job.port),
+    );
     Ok(())
 }

@@ -125,10 +125,7 @@ pub struct Progress<'a> {
 
 impl<'a> Progress<'a> {
     /// A sink: `report(fraction 0–1, log line)` and `cancelled()`.
-    pub fn new(
-        report: &'a dyn Fn(f32, &str),
-        cancelled: &'a dyn Fn() -> bool,
-    ) -> Self {
+    pub fn new(report: &'a dyn Fn(f32, &str), cancelled: &'a dyn Fn() -> bool) -> Self {
         Self { report, cancelled }
     }
 
@@ -269,7 +266,14 @@ mod tests {
             let target = DeployTarget::parse(spec).unwrap();
             assert_eq!(target.spec(), spec);
         }
-        for bad in ["", "openmv:", "usb:/dev/x", "ssh:host", "ssh:@h:/d", "arduino:"] {
+        for bad in [
+            "",
+            "openmv:",
+            "usb:/dev/x",
+            "ssh:host",
+            "ssh:@h:/d",
+            "arduino:",
+        ] {
             assert!(DeployTarget::parse(bad).is_err(), "{bad}");
         }
     }

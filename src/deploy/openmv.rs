@@ -163,7 +163,10 @@ pub fn deploy(
         progress.check()?;
         let path = drive.join(name);
         if let Some(backup) = back_up(&path, bytes)? {
-            progress.step(index as f32 / 3.0, &format!("kept the old {name} as {backup}"));
+            progress.step(
+                index as f32 / 3.0,
+                &format!("kept the old {name} as {backup}"),
+            );
             report.backups.push(backup);
         }
         write_bytes_atomic(&path, bytes).map_err(|e| write_error(&path, &e))?;

@@ -67,12 +67,31 @@ pub fn run(
     let (tx, rx) = bounded::<(Stream, String)>(1024);
     let mut readers = Vec::new();
     for (stream, pipe) in [
-        (Stream::Stdout, child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>)),
-        (Stream::Stderr, child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>)),
+        (
+            Stream::Stdout,
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ),
+        (
+            Stream::Stderr,
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ),
     ] {
         let Some(pipe) = pipe else { continue };
         let tx = tx.clone();
-        let name = format!("{program} {}", if stream == Stream::Stdout { "stdout" } else { "stderr" });
+        let name = format!(
+            "{program} {}",
+            if stream == Stream::Stdout {
+                "stdout"
+            } else {
+                "stderr"
+            }
+        );
         match std::thread::Builder::new()
             .name(name)
             .spawn(move || read_lines(pipe, |line| tx.send((stream, line)).is_ok()))
@@ -80,7 +99,9 @@ pub fn run(
             Ok(handle) => readers.push(handle),
             Err(e) => {
                 kill(&mut child);
-                return Err(DeployError::Tool(format!("could not read `{program}`: {e}")));
+                return Err(DeployError::Tool(format!(
+                    "could not read `{program}`: {e}"
+                )));
             }
         }
     }
@@ -118,13 +139,18 @@ pub fn run(
         kill(&mut child);
     }
     // The pipes are closed once the child is gone; the readers end with them.
-    let status = wait_with_limit(&mut child, deadline.max(Instant::now()) + Duration::from_secs(5));
+    let status = wait_with_limit(
+        &mut child,
+        deadline.max(Instant::now()) + Duration::from_secs(5),
+    );
     for reader in readers {
         let _ = reader.join();
     }
     outcome?;
     let status = status.ok_or_else(|| {
-        DeployError::Tool(format!("`{program}` closed its output but did not exit; it was stopped"))
+        DeployError::Tool(format!(
+            "`{program}` closed its output but did not exit; it was stopped"
+        ))
     })?;
     Ok(Finished { status, tail })
 }
@@ -228,7 +254,13 @@ mod tests {
         let report = |_: f32, _: &str| {};
         let never = || false;
         let progress = Progress::new(&report, &never);
-        let result = run(sh("exec sleep 600"), Duration::from_millis(200), &progress, "", |_, _| {});
+        let result = run(
+            sh("exec sleep 600"),
+            Duration::from_millis(200),
+            &progress,
+            "",
+            |_, _| {},
+        );
         let Err(DeployError::Tool(text)) = result else {
             panic!("{result:?}")
         };
@@ -250,6 +282,9 @@ mod tests {
         let Err(DeployError::Tool(text)) = result else {
             panic!("{result:?}")
         };
-        assert!(text.contains("is not installed: install it from example.org"), "{text}");
+        assert!(
+            text.contains("is not installed: install it from example.org"),
+            "{text}"
+        );
     }
 }

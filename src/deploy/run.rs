@@ -145,7 +145,8 @@ pub fn run_deploy(
 
 /// The Arduino board recognised on `port`.
 fn board_on_port(port: &str) -> Result<arduino::ArduinoBoard, DeployError> {
-    let ports = crate::devices::ports::list_ports().map_err(|e| DeployError::Tool(e.to_string()))?;
+    let ports =
+        crate::devices::ports::list_ports().map_err(|e| DeployError::Tool(e.to_string()))?;
     let name = ports
         .iter()
         .find(|p| p.path == port)

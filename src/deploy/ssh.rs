@@ -176,11 +176,17 @@ fn explain(target: &SshTarget, what: &str, tail: &str) -> DeployError {
             "nothing accepts SSH connections on {host}: enable SSH on the Pi (sudo raspi-config \
              → Interface Options → SSH) or check the port"
         )
-    } else if tail.contains("Could not resolve hostname") || tail.contains("Name or service not known")
+    } else if tail.contains("Could not resolve hostname")
+        || tail.contains("Name or service not known")
     {
         format!(
             "the name {host} is not known on this network: check it (raspberrypi.local needs \
              mDNS), or use the Pi's IP address"
+        )
+    } else if tail.contains("subsystem request failed") {
+        format!(
+            "{host}'s SSH server offers no SFTP, which scp needs: enable the `Subsystem sftp` \
+             line in its /etc/ssh/sshd_config (Raspberry Pi OS has it) and restart ssh"
         )
     } else if tail.contains("timed out") || tail.contains("No route to host") {
         format!("{host} did not answer: is it on, and on the same network as this computer?")
@@ -230,7 +236,12 @@ pub fn deploy(
     ];
     progress.step(0.05, &format!("connecting to {}", target.destination()));
     let dir = remote_path(&target.dir);
-    remote(target, "making the folder", &format!("mkdir -p -- {dir}"), progress)?;
+    remote(
+        target,
+        "making the folder",
+        &format!("mkdir -p -- {dir}"),
+        progress,
+    )?;
     progress.step(0.2, &format!("made {}", target.dir));
 
     // Stage the files locally under their upload names.
@@ -313,10 +324,8 @@ impl Staging {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let dir = std::env::temp_dir().join(format!(
-            "tinylab-deploy-{}-{nanos}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("tinylab-deploy-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| DeployError::File {
             path: dir.clone(),
             reason: format!("could not make a temporary folder: {e}"),
@@ -415,7 +424,10 @@ mod tests {
         ] {
             assert!(args.iter().any(|a| a == wanted), "{args:?}");
         }
-        assert_eq!(args.iter().rev().take(3).collect::<Vec<_>>(), ["true", "--", "pi@h"]);
+        assert_eq!(
+            args.iter().rev().take(3).collect::<Vec<_>>(),
+            ["true", "--", "pi@h"]
+        );
         let scp: Vec<String> = target
             .scp_command(&[PathBuf::from("/a")])
             .get_args()

@@ -32,7 +32,8 @@ pub fn monitor(
     on_result: &mut dyn FnMut(BoardResult),
 ) -> Result<MonitorEnd, String> {
     let (tx, rx) = bounded(4096);
-    let mut reader = SerialReader::open(port, baud, Instant::now(), tx).map_err(|e| e.to_string())?;
+    let mut reader =
+        SerialReader::open(port, baud, Instant::now(), tx).map_err(|e| e.to_string())?;
     let mut parser = BoardOutputParser::new(labels);
     let mut last_line = Instant::now();
     let end = loop {

@@ -334,19 +334,20 @@ impl BoardOutputParser {
             Block::Sscma(result) => {
                 let labels = &self.labels;
                 sscma_line(result, text, |i| {
-                    labels.get(i).cloned().unwrap_or_else(|| format!("class {i}"))
+                    labels
+                        .get(i)
+                        .cloned()
+                        .unwrap_or_else(|| format!("class {i}"))
                 })
             }
-            Block::OpenMvClass(result, waiting) => {
-                match openmv_class_line(result, waiting, text) {
-                    OpenMvStep::Consumed => true,
-                    OpenMvStep::Done => {
-                        self.close(out);
-                        return;
-                    }
-                    OpenMvStep::Foreign => false,
+            Block::OpenMvClass(result, waiting) => match openmv_class_line(result, waiting, text) {
+                OpenMvStep::Consumed => true,
+                OpenMvStep::Done => {
+                    self.close(out);
+                    return;
                 }
-            }
+                OpenMvStep::Foreign => false,
+            },
             Block::OpenMvFomo(result, label) => {
                 if let Some((x, y, score)) = parse_openmv_centroid(text) {
                     result.boxes.push(BoardBox {
@@ -457,9 +458,7 @@ fn leading_number(text: &str) -> Option<(f64, &str)> {
     let text = text.trim_start();
     let end = text
         .char_indices()
-        .find(|(i, c)| {
-            !(c.is_ascii_digit() || *c == '.' || ((*c == '-' || *c == '+') && *i == 0))
-        })
+        .find(|(i, c)| !(c.is_ascii_digit() || *c == '.' || ((*c == '-' || *c == '+') && *i == 0)))
         .map_or(text.len(), |(i, _)| i);
     let (number, rest) = text.split_at(end);
     Some((number.parse().ok()?, rest))
@@ -746,16 +745,20 @@ mod tests {
 
     #[test]
     fn header_with_and_without_dots() {
-        let dotted = parse_ei_header("Predictions (DSP: 22 ms., Classification: 5 ms., Anomaly: 0 ms.):");
+        let dotted =
+            parse_ei_header("Predictions (DSP: 22 ms., Classification: 5 ms., Anomaly: 0 ms.):");
         assert_eq!(dotted.and_then(|t| t.dsp_ms), Some(22.0));
-        let plain = parse_ei_header("Predictions (DSP: 11 ms, Classification: 0 ms, Anomaly: 0 ms):");
+        let plain =
+            parse_ei_header("Predictions (DSP: 11 ms, Classification: 0 ms, Anomaly: 0 ms):");
         assert_eq!(plain.and_then(|t| t.dsp_ms), Some(11.0));
         assert!(parse_ei_header("Predictions (DSP: x ms.):").is_none());
     }
 
     #[test]
     fn a_line_of_no_format_ends_a_block() {
-        let results = parse("Predictions (DSP: 1 ms., Classification: 2 ms., Anomaly: 0 ms.):\n    a: 0.25\n    b: 0.75\nSampling...\n");
+        let results = parse(
+            "Predictions (DSP: 1 ms., Classification: 2 ms., Anomaly: 0 ms.):\n    a: 0.25\n    b: 0.75\nSampling...\n",
+        );
         assert_eq!(results.len(), 1);
         assert_eq!(results[0].top_class().map(|c| c.label.as_str()), Some("b"));
     }

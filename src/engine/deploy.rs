@@ -8,10 +8,10 @@ use super::EngineLoop;
 use super::dataset_jobs::JobOutput;
 use super::jobs::{JobContext, JobError};
 use crate::deploy::run::{DeployRequest, VIRTUAL_INFERENCE_PORT, run_deploy};
-use crate::sim::board::{BoardConfig, VirtualBoard};
 use crate::deploy::{DeployError, Progress};
 use crate::devices::board_monitor::{self, MonitorEnd};
 use crate::protocol::Level;
+use crate::sim::board::{BoardConfig, VirtualBoard};
 
 impl EngineLoop {
     /// Starts deploying the request's run.
@@ -63,7 +63,10 @@ fn monitor_job(
             ..BoardConfig::default()
         })
         .map_err(|e| JobError::Failed(e.to_string()))?;
-        ctx.progress(0.5, format!("virtual board printing inferences on {}", board.path()));
+        ctx.progress(
+            0.5,
+            format!("virtual board printing inferences on {}", board.path()),
+        );
         Some(board)
     } else {
         None

@@ -25,7 +25,7 @@
 //! Pseudo-terminals exist on Linux and macOS only; elsewhere [`VirtualBoard::start`] says so.
 
 use super::motion::{Motion, MotionSim};
-use crate::rng::SplitMix64;
+use crate::rng::Rng;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -405,7 +405,7 @@ impl Writer {
             self.send_lines(&[INFERENCE_BANNER])?;
             self.pause(self.config.banner_delay_s)?;
         }
-        let mut rng = SplitMix64::new(self.config.seed);
+        let mut rng = Rng::new(self.config.seed);
         let start = Instant::now();
         let mut n: u32 = 0;
         loop {
@@ -486,7 +486,7 @@ impl Writer {
 /// One inference block as the Edge Impulse motion example prints it: the current motion scores
 /// 0.80–0.98, the rest share what is left (scores on the int8 output's 1/256 grid, as a real
 /// board's are), and the anomaly score is below 0, as the book's normal data.
-pub fn inference_lines(motion: Motion, rng: &mut SplitMix64) -> Vec<String> {
+pub fn inference_lines(motion: Motion, rng: &mut Rng) -> Vec<String> {
     let top = 205 + rng.below(46); // 205..=250 of 256
     let mut rest = 256 - top;
     let others = Motion::ALL.len().saturating_sub(1);

@@ -144,8 +144,12 @@ pub fn boards_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
             app.send(Command::FindOpenMvDrives);
         }
         match &run {
-            Some(run) => ui.label(format!("Deploy sends {run}'s int8 model, as the Optimize panel measured it.")),
-            None => ui.weak("Deploying needs a quantized run (Optimize panel); watching a board does not."),
+            Some(run) => ui.label(format!(
+                "Deploy sends {run}'s int8 model, as the Optimize panel measured it."
+            )),
+            None => ui.weak(
+                "Deploying needs a quantized run (Optimize panel); watching a board does not.",
+            ),
         };
     });
     let busy = app.view.boards.job.is_some();
@@ -289,11 +293,15 @@ pub fn boards_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
                 app.forms.boards.new_host.clear();
                 app.forms.boards.host_error = None;
             } else {
-                app.forms.boards.host_error =
-                    Some(format!("`{host}` is not user@host:folder (e.g. pi@raspberrypi.local:~/tinylab)"));
+                app.forms.boards.host_error = Some(format!(
+                    "`{host}` is not user@host:folder (e.g. pi@raspberrypi.local:~/tinylab)"
+                ));
             }
         }
-        ui.checkbox(&mut app.forms.boards.start_runner, "start it and show its predictions");
+        ui.checkbox(
+            &mut app.forms.boards.start_runner,
+            "start it and show its predictions",
+        );
     });
     if let Some(error) = &app.forms.boards.host_error {
         ui.colored_label(ui.visuals().error_fg_color, error);
@@ -350,7 +358,10 @@ fn board_output_ui(app: &TinyLabApp, ui: &mut egui::Ui) {
         return;
     };
     ui.add_space(6.0);
-    ui.strong(format!("Board output ({} results)", app.view.boards.results));
+    ui.strong(format!(
+        "Board output ({} results)",
+        app.view.boards.results
+    ));
     ui.columns(2, |columns| {
         let [board, app_side] = columns else { return };
         board.label("The board says:");
@@ -372,7 +383,9 @@ fn board_output_ui(app: &TinyLabApp, ui: &mut egui::Ui) {
                 }
             }
             _ => {
-                app_side.weak("start live classification (Evaluate panel) with the same input to compare");
+                app_side.weak(
+                    "start live classification (Evaluate panel) with the same input to compare",
+                );
             }
         }
         let kit = estimate_id(&app.view.boards.job_name);
