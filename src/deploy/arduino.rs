@@ -324,6 +324,27 @@ fn step(
     })
 }
 
+/// Runs `core list` (1.x or 0.x flags); returns how it ended and its stdout.
+fn core_list(
+    job: &ArduinoJob,
+    progress: &Progress<'_>,
+    new_flag: bool,
+) -> Result<(Finished, String), DeployError> {
+    let mut json = String::new();
+    let finished = process::run(
+        core_list_command(&job.program, new_flag),
+        QUERY_LIMIT,
+        progress,
+        INSTALL_ARDUINO_CLI,
+        |stream, line| {
+            if stream == process::Stream::Stdout {
+                json.push_str(line);
+            }
+        },
+    )?;
+    Ok((finished, json))
+}
+
 /// Checks the core, compiles and uploads.
 pub fn deploy(job: &ArduinoJob, progress: &Progress<'_>) -> Result<(), DeployError> {
     if !job.sketch.is_dir() || !job.library.is_dir() {
@@ -339,33 +360,11 @@ pub fn deploy(job: &ArduinoJob, progress: &Progress<'_>) -> Result<(), DeployErr
         });
     }
     progress.step(0.0, &format!("checking the {} core", job.board.core));
-    let mut json = String::new();
-    let mut finished = process::run(
-        core_list_command(&job.program, true),
-        QUERY_LIMIT,
-        progress,
-        INSTALL_ARDUINO_CLI,
-        |stream, line| {
-            if stream == process::Stream::Stdout {
-                json.push_str(line);
-            }
-        },
-    )?;
-    if !finished.status.success() {
-        // arduino-cli before 1.0 has `--format json` instead of `--json`.
-        json.clear();
-        finished = process::run(
-            core_list_command(&job.program, false),
-            QUERY_LIMIT,
-            progress,
-            INSTALL_ARDUINO_CLI,
-            |stream, line| {
-                if stream == process::Stream::Stdout {
-                    json.push_str(line);
-                }
-            },
-        )?;
-    }
+    // arduino-cli before 1.0 has `--format json` instead of `--json`.
+    let (finished, json) = match core_list(job, progress, true)? {
+        (finished, _) if !finished.status.success() => core_list(job, progress, false)?,
+        answer => answer,
+    };
     if !finished.status.success() {
         return Err(DeployError::Tool(format!(
             "`arduino-cli core list` failed: {}",

@@ -328,11 +328,17 @@ fn job_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.strong(&boards.job_name);
         if let Some(id) = boards.job {
-            ui.add(
-                egui::ProgressBar::new(boards.fraction)
-                    .desired_width(240.0)
-                    .show_percentage(),
-            );
+            // A deploy has a share done; watching a board does not end by itself.
+            if boards.job_name.starts_with("deploy of ") && boards.fraction < 1.0 {
+                ui.add(
+                    egui::ProgressBar::new(boards.fraction)
+                        .desired_width(240.0)
+                        .show_percentage(),
+                );
+            } else {
+                ui.spinner();
+                ui.label(format!("watching the board: {} results", boards.results));
+            }
             if ui.button("Stop").clicked() {
                 cancel = Some(id);
             }
