@@ -355,3 +355,121 @@ fn nothing_listening_says_so() {
     };
     assert!(text.contains("nothing accepts SSH connections"), "{text}");
 }
+
+/// The demo project trained for a few epochs and quantized, from the command line.
+fn quantized_demo(root: &Path) -> PathBuf {
+    let dir = root.join("demo");
+    let d = dir.to_str().unwrap();
+    common::ok(&["new", d, "--demo"]);
+    common::ok(&["train", d, "--epochs", "3"]);
+    common::ok(&["quantize", d]);
+    dir
+}
+
+#[test]
+fn tinylab_deploy_and_the_engine_job_reach_the_pi_and_bring_its_predictions_back() {
+    let sshd = start_sshd();
+    let project = quantized_demo(sshd.dir.path());
+    let run = tinylab::project::runs::load(&project, None).unwrap();
+    let width: usize = run.record.input_shape.iter().product();
+    let npy = sshd.dir.path().join("demo-features.npy");
+    write_npy_f32(&npy, &[2, width], &vec![0.25; 2 * width]);
+    let target = target(&sshd, &sshd.dir.path().join("pi/cli"));
+    let spec = format!("ssh:{}", target.spec());
+
+    // The CLI: deploy, start the runner on two feature rows, one JSON line per result.
+    let (identity, known) = (
+        target.identity_file.clone().unwrap(),
+        target.known_hosts_file.clone().unwrap(),
+    );
+    let out = common::ok(&[
+        "deploy",
+        project.to_str().unwrap(),
+        "--target",
+        &spec,
+        "--identity",
+        identity.to_str().unwrap(),
+        "--known-hosts",
+        known.to_str().unwrap(),
+        "--python",
+        &target.python,
+        "--start",
+        "--",
+        "--features",
+        npy.to_str().unwrap(),
+        "--count",
+        "2",
+    ]);
+    let results: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(results.len(), 2, "{out}");
+    let labels: Vec<&str> = results[0]["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        run.record
+            .labels
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        sha256sum(&sshd.dir.path().join("pi/cli/trained.tflite")),
+        sha256sum(
+            &tinylab::project::runs::run_dir(&project, &run.record.id).join("model-int8.tflite")
+        )
+    );
+
+    // The engine's job (what the Deploy panel's button sends), to another folder.
+    let engine = tinylab::engine::Engine::start(|| {}).unwrap();
+    engine
+        .send(tinylab::protocol::Command::OpenProject {
+            dir: project.clone(),
+        })
+        .unwrap();
+    common::expect(&engine, "the project", |e| {
+        matches!(e, tinylab::protocol::Event::ProjectOpened { .. }).then_some(())
+    });
+    let mut job_target = target.clone();
+    job_target.dir = sshd.dir.path().join("pi/gui").display().to_string();
+    engine
+        .send(tinylab::protocol::Command::Deploy(Box::new(
+            tinylab::deploy::run::DeployRequest {
+                run: run.record.id.clone(),
+                target: tinylab::deploy::DeployTarget::Ssh(job_target),
+                arduino: None,
+                monitor_port: None,
+                runner_args: Some(vec![
+                    "--features".to_owned(),
+                    npy.display().to_string(),
+                    "--count".to_owned(),
+                    "2".to_owned(),
+                ]),
+            },
+        )))
+        .unwrap();
+    let mut log = Vec::new();
+    let mut board_results = 0;
+    common::expect(&engine, "the deploy job's end", |event| match event {
+        tinylab::protocol::Event::JobProgress { message, .. } => {
+            log.push(message);
+            None
+        }
+        tinylab::protocol::Event::BoardOutput { result, .. } => {
+            assert_eq!(result.classes.len(), run.record.labels.len());
+            board_results += 1;
+            None
+        }
+        tinylab::protocol::Event::JobFinished { outcome, .. } => Some(outcome),
+        _ => None,
+    });
+    assert_eq!(board_results, 2, "{log:?}");
+    assert!(log.iter().any(|l| l.contains("checksums match")), "{log:?}");
+    assert!(sshd.dir.path().join("pi/gui/tinylab_runner.py").exists());
+}
