@@ -5,6 +5,8 @@
 //! missing tool and a wrong esp32 core.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use tinylab::deploy::arduino::{
     self, ArduinoJob, BOARDS, ESP32_CORE_VERSION, board_by_fqbn, compile_progress,
@@ -279,5 +281,70 @@ fn missing_arduino_cli_explains_what_to_install() {
     assert!(
         text.contains("is not installed: install arduino-cli"),
         "{text}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn tinylab_deploy_to_arduino_runs_the_tool_and_reports_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = common::quantized_demo(dir.path());
+    let program = fake_cli(dir.path(), "core_list_0x.json");
+    let job = job(dir.path(), program.clone());
+    let out = common::tinylab(&[
+        "deploy",
+        project.to_str().unwrap(),
+        "--target",
+        "arduino:/dev/ttyACM0",
+        "--fqbn",
+        "esp32:esp32:XIAO_ESP32S3",
+        "--sketch",
+        job.sketch.to_str().unwrap(),
+        "--library",
+        job.library.to_str().unwrap(),
+        "--arduino-cli",
+        program.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("[100 %] Hard resetting via RTS pin..."),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("to the Seeed XIAO ESP32S3 on /dev/ttyACM0"),
+        "{stderr}"
+    );
+    // Without the sketch the CLI says what it needs; an unknown target says what it takes.
+    let out = common::tinylab(&[
+        "deploy",
+        project.to_str().unwrap(),
+        "--target",
+        "arduino:/dev/ttyACM0",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs --sketch DIR and --library DIR"));
+    let out = common::tinylab(&[
+        "deploy",
+        project.to_str().unwrap(),
+        "--target",
+        "usb:/dev/x",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use openmv:PATH"));
+    // An OpenMV drive takes camera models only: the motion demo is refused with the way out.
+    let drive = dir.path().join("drive");
+    std::fs::create_dir(&drive).unwrap();
+    let out = common::tinylab(&[
+        "deploy",
+        project.to_str().unwrap(),
+        "--target",
+        &format!("openmv:{}", drive.display()),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("arduino:PORT instead"));
+    assert_eq!(
+        std::fs::read_dir(&drive).unwrap().count(),
+        0,
+        "nothing written"
     );
 }

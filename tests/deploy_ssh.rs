@@ -356,20 +356,10 @@ fn nothing_listening_says_so() {
     assert!(text.contains("nothing accepts SSH connections"), "{text}");
 }
 
-/// The demo project trained for a few epochs and quantized, from the command line.
-fn quantized_demo(root: &Path) -> PathBuf {
-    let dir = root.join("demo");
-    let d = dir.to_str().unwrap();
-    common::ok(&["new", d, "--demo"]);
-    common::ok(&["train", d, "--epochs", "3"]);
-    common::ok(&["quantize", d]);
-    dir
-}
-
 #[test]
 fn tinylab_deploy_and_the_engine_job_reach_the_pi_and_bring_its_predictions_back() {
     let sshd = start_sshd();
-    let project = quantized_demo(sshd.dir.path());
+    let project = common::quantized_demo(sshd.dir.path());
     let run = tinylab::project::runs::load(&project, None).unwrap();
     let width: usize = run.record.input_shape.iter().product();
     let npy = sshd.dir.path().join("demo-features.npy");
