@@ -224,3 +224,69 @@ fn a_read_only_drive_gives_a_clear_error_and_changes_nothing() {
     );
     assert!(!drive.join(MODEL_FILE).exists());
 }
+
+/// Runs the drive's `main.py` with stand-ins for OpenMV's modules and parses what it prints.
+fn run_with_stubs(drive: &Path, mode: &str) -> Vec<tinylab::devices::board_output::BoardResult> {
+    let stubs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openmv_stubs.py");
+    let out = Command::new("python3")
+        .arg(&stubs)
+        .arg(drive)
+        .arg(mode)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut parser = tinylab::devices::board_output::BoardOutputParser::default();
+    let mut results = parser.push(&out.stdout);
+    results.extend(parser.flush());
+    results
+}
+
+#[test]
+fn the_generated_scripts_print_what_the_monitor_reads() {
+    let root = drive();
+    let drive = root.path();
+    deploy(
+        &bundle(Task::Classification { threshold: 0.6 }, false),
+        drive,
+    )
+    .unwrap();
+    let results = run_with_stubs(drive, "class");
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert_eq!(results[0].prediction.as_deref(), Some("periquito"));
+    assert_eq!(results[0].classes.len(), 1);
+    assert!((results[0].classes[0].score - 0.85).abs() < 1e-6);
+    // 7.5 fps → 133 ms, as the script rounds it.
+    assert_eq!(results[0].timing.classification_ms, Some(133.0));
+    assert_eq!(
+        results[1].prediction.as_deref(),
+        Some("uncertain"),
+        "0.40 < 0.6"
+    );
+
+    deploy(
+        &bundle(
+            Task::Fomo {
+                min_confidence: 0.8,
+            },
+            true,
+        ),
+        drive,
+    )
+    .unwrap();
+    let results = run_with_stubs(drive, "fomo");
+    assert_eq!(
+        results.len(),
+        1,
+        "a frame with no object prints only its fps: {results:?}"
+    );
+    let found = &results[0];
+    assert!(found.detection);
+    assert_eq!(found.boxes.len(), 1);
+    assert_eq!(found.boxes[0].label, "periquito");
+    assert_eq!((found.boxes[0].x_px, found.boxes[0].y_px), (14.0, 24.0));
+    assert!((found.boxes[0].score - 0.9).abs() < 1e-6);
+}
