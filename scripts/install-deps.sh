@@ -18,6 +18,8 @@ packages=(
   pulseaudio pulseaudio-utils libasound2-plugins
   python3 python3-venv
   dataset-fashion-mnist
+  # The SSH deploy test starts a real sshd on 127.0.0.1 and deploys through ssh/scp.
+  openssh-server openssh-client
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -17,6 +17,7 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod deploy_cli;
 mod model_cli;
 
 /// TinyLab: the TinyML labs of Machine Learning Systems, offline.
@@ -90,7 +91,16 @@ pub enum CliCommand {
         /// Stop after this many seconds (default: run until stopped).
         #[arg(long)]
         seconds: Option<f64>,
+        /// Print Edge Impulse inference results (`Predictions (DSP: …):` blocks) for the current
+        /// motion instead of readings, like a board running the motion classifier.
+        #[arg(long)]
+        inference: bool,
     },
+    /// Deploy the latest (or `--run`) run's int8 model to a board: an OpenMV drive, a
+    /// Raspberry Pi over SSH, or an Arduino board through arduino-cli.
+    Deploy(deploy_cli::DeployArgs),
+    /// Read a board's serial output and print what it predicts, one JSON object per line.
+    Monitor(deploy_cli::MonitorArgs),
     /// List serial ports and recognised boards.
     Ports {
         /// Print JSON.
@@ -291,7 +301,19 @@ pub fn run(command: CliCommand) -> Result<()> {
             motion,
             no_banner,
             seconds,
-        } => sim_board(rate_hz, motion, !no_banner, seconds),
+            inference,
+        } => sim_board(
+            BoardConfig {
+                rate_hz,
+                motion,
+                banner: !no_banner,
+                inference,
+                ..BoardConfig::default()
+            },
+            seconds,
+        ),
+        CliCommand::Deploy(args) => deploy_cli::deploy(args),
+        CliCommand::Monitor(args) => deploy_cli::monitor(&args),
         CliCommand::Ports { json } => list_ports(json),
         CliCommand::Cameras { json } => list_cameras(json),
         CliCommand::Capture {
@@ -440,13 +462,11 @@ fn new_project(dir: PathBuf, lab: &str, demo: bool) -> Result<()> {
     Ok(())
 }
 
-fn sim_board(rate_hz: f64, motion: Motion, banner: bool, seconds: Option<f64>) -> Result<()> {
-    let board = VirtualBoard::start(BoardConfig {
-        rate_hz,
-        motion,
-        banner,
-        ..BoardConfig::default()
-    })?;
+fn sim_board(config: BoardConfig, seconds: Option<f64>) -> Result<()> {
+    let BoardConfig {
+        rate_hz, motion, ..
+    } = config;
+    let board = VirtualBoard::start(config)?;
     println!("{}", board.path());
     eprintln!(
         "virtual board: {rate_hz} Hz, motion {motion:?}, at {} — type idle, lift, maritime or terrestrial + Enter to switch",

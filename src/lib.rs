@@ -2,6 +2,7 @@
 //! computer, offline. See `ARCHITECTURE.md` for the module map and its invariants.
 
 pub mod cli;
+pub mod deploy;
 pub mod devices;
 pub mod dsp;
 pub mod engine;

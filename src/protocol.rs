@@ -264,6 +264,21 @@ pub enum Command {
         /// The file (`.tflite`) or folder (C array).
         path: PathBuf,
     },
+    /// Deploy a quantized run's int8 model to a board as a job (its progress messages are the
+    /// deploy's log), then watch what the board prints when the request says so
+    /// ([`Event::BoardOutput`]); cancel the job to stop watching.
+    Deploy(Box<crate::deploy::run::DeployRequest>),
+    /// Read a board's serial output as a job (cancel it to stop): every result the board prints
+    /// comes as [`Event::BoardOutput`].
+    MonitorBoard {
+        /// The port, or [`crate::deploy::run::VIRTUAL_INFERENCE_PORT`] for a virtual board
+        /// printing inference results.
+        port: String,
+        /// Baud rate (115200 for the book's sketches).
+        baud: u32,
+    },
+    /// Look for mounted OpenMV drives ([`Event::OpenMvDrives`]).
+    FindOpenMvDrives,
     /// Show a saved run: its curves ([`Event::RunLoaded`]) and its evaluation on `set`.
     ShowRun {
         /// Run id.
@@ -694,4 +709,13 @@ pub enum Event {
     /// What the camera is doing when it has no frame to show: connecting, reconnecting, a frame
     /// that did not decode.
     CameraStatus(String),
+    /// The OpenMV drives mounted now.
+    OpenMvDrives(Vec<PathBuf>),
+    /// One inference as a board printed it (from a deploy or monitor job).
+    BoardOutput {
+        /// The job reading the board.
+        job: JobId,
+        /// What the board said.
+        result: Arc<crate::devices::board_output::BoardResult>,
+    },
 }

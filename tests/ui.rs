@@ -564,3 +564,37 @@ fn scroll_and_click(harness: &mut Harness<'static, TinyLabApp>, label: &str) {
     harness.get_by_label(label).click();
     harness.step();
 }
+
+#[test]
+fn deploy_panel_watches_the_virtual_board_and_shows_its_predictions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut harness = demo(tmp.path());
+    harness.get_by_label("Deploy").click();
+    harness.step();
+    harness.get_by_label("Boards");
+    harness.get_by_label("Watch the virtual board").click();
+    step_until(&mut harness, "the virtual board's predictions", |app| {
+        app.view.boards.results >= 2
+    });
+    let latest = harness.state().view.boards.latest.clone().unwrap();
+    assert_eq!(latest.classes.len(), 4);
+    assert_eq!(latest.top_class().unwrap().label, "idle");
+    harness.get_by_label("The board says:");
+    // The bar and its text are both labelled.
+    assert!(harness.get_all_by_label_contains("idle: 0.").count() >= 1);
+    harness.get_by_label_contains("on the board: DSP");
+    harness.get_by_label("Stop").click();
+    step_until(&mut harness, "the monitor to stop", |app| {
+        app.view.boards.job.is_none()
+    });
+    assert!(
+        harness
+            .state()
+            .view
+            .boards
+            .log
+            .back()
+            .unwrap()
+            .contains("stopped")
+    );
+}

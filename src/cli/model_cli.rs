@@ -162,16 +162,7 @@ pub fn export_model(
     format: ModelFormat,
     out: PathBuf,
 ) -> Result<()> {
-    let run = match run {
-        Some(run) => run,
-        None => runs::list(&dir)
-            .pop()
-            .context("no trained run: train one first (`tinylab train DIR`)")?,
-    };
-    if runs::load_quantized(&dir, &run)?.is_none() {
-        eprintln!("{run} was never quantized; quantizing it first");
-        quantize_report(&dir, Some(run.clone()), &QuantizeArgs::default())?;
-    }
+    let run = quantized_run(&dir, run)?;
     run_job(
         dir,
         Command::ExportModel {
@@ -180,6 +171,21 @@ pub fn export_model(
             path: out,
         },
     )
+}
+
+/// The run to export or deploy (the latest when `None`), quantized first if it never was.
+pub(crate) fn quantized_run(dir: &Path, run: Option<String>) -> Result<String> {
+    let run = match run {
+        Some(run) => run,
+        None => runs::list(dir)
+            .pop()
+            .context("no trained run: train one first (`tinylab train DIR`)")?,
+    };
+    if runs::load_quantized(dir, &run)?.is_none() {
+        eprintln!("{run} was never quantized; quantizing it first");
+        quantize_report(dir, Some(run.clone()), &QuantizeArgs::default())?;
+    }
+    Ok(run)
 }
 
 /// Reads a `.tflite` into a graph, naming the file in errors.

@@ -10,6 +10,8 @@
 
 pub mod audio_in;
 pub mod audio_out;
+pub mod board_monitor;
+pub mod board_output;
 pub mod camera;
 pub mod forwarder;
 pub mod http;

@@ -32,6 +32,8 @@ pub enum JobOutput {
     ),
     /// A run quantized to int8 and compared with float32 (the models are saved in its folder).
     Quantized(Box<crate::quant::report::QuantReport>),
+    /// One result a board printed (sent while a deploy or monitor job runs).
+    BoardOutput(crate::devices::board_output::BoardResult),
     /// A saved run evaluated again on the current dataset, and the features it used.
     Evaluated(
         Box<crate::project::runs::StoredRun>,

@@ -12,6 +12,7 @@ mod box_labels;
 mod camera;
 mod dataset_jobs;
 mod demo;
+mod deploy;
 mod device;
 pub mod evaluation;
 pub mod features_job;
@@ -357,6 +358,11 @@ impl EngineLoop {
             Command::ExportModel { run, format, path } => {
                 self.start_model_export(run, format, path)
             }
+            Command::Deploy(request) => self.start_deploy(*request),
+            Command::MonitorBoard { port, baud } => self.start_board_monitor(port, baud),
+            Command::FindOpenMvDrives => self.emit(Event::OpenMvDrives(
+                crate::deploy::drives::find_openmv_drives(&crate::deploy::drives::mount_roots()),
+            )),
             Command::StreamFile { path } => self.stream_file(&path),
             Command::StartLive => self.start_live(),
             Command::StopLive => self.stop_live(None),
@@ -929,14 +935,17 @@ impl EngineLoop {
                 });
                 (self.wake)();
             }
-            JobMsg::Partial { output, .. } => {
-                if let JobOutput::Epoch(update) = output {
-                    self.emit(Event::TrainingEpoch {
-                        run: update.run,
-                        report: update.report,
-                    });
-                }
-            }
+            JobMsg::Partial { id, output } => match output {
+                JobOutput::Epoch(update) => self.emit(Event::TrainingEpoch {
+                    run: update.run,
+                    report: update.report,
+                }),
+                JobOutput::BoardOutput(result) => self.emit(Event::BoardOutput {
+                    job: id,
+                    result: Arc::new(result),
+                }),
+                _ => {}
+            },
             JobMsg::Finished { id, result } => {
                 self.jobs.finished(id);
                 let name = self.job_names.remove(&id).unwrap_or_default();
@@ -951,7 +960,9 @@ impl EngineLoop {
                         self.run_finished(output)
                     }
                     Ok(JobOutput::Quantized(report)) => self.quantized(*report),
-                    Ok(JobOutput::Epoch(_)) => JobOutcome::Failed("unexpected job result".into()),
+                    Ok(JobOutput::Epoch(_) | JobOutput::BoardOutput(_)) => {
+                        JobOutcome::Failed("unexpected job result".into())
+                    }
                     Err(None) => JobOutcome::Cancelled,
                     Err(Some(why)) => JobOutcome::Failed(why),
                 };

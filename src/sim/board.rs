@@ -16,9 +16,16 @@
 //! dropped and counted. A reader that opens the port clears that backlog. Stopping the board
 //! closes the master, which the reader sees as the board being unplugged.
 //!
+//! In inference mode ([`BoardConfig::inference`]) it plays a board running the book's Edge
+//! Impulse motion classifier instead: every [`INFERENCE_PERIOD_S`] it prints a `Predictions
+//! (DSP: …):` block with one score per class and an anomaly score, derived deterministically
+//! from the current motion and the seed (the current motion scores highest), which the board
+//! monitor ([`crate::devices::board_output`]) reads like a real board's.
+//!
 //! Pseudo-terminals exist on Linux and macOS only; elsewhere [`VirtualBoard::start`] says so.
 
 use super::motion::{Motion, MotionSim};
+use crate::rng::Rng;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -46,6 +53,12 @@ pub const MAX_RATE_HZ: f64 = 1000.0;
 /// Longest banner pause accepted, seconds.
 pub const MAX_BANNER_DELAY_S: f64 = 60.0;
 
+/// Seconds between two inference blocks in inference mode.
+pub const INFERENCE_PERIOD_S: f64 = 0.5;
+
+/// The first line an Edge Impulse example prints, before its first inference.
+pub const INFERENCE_BANNER: &str = "Starting inferencing in 2 seconds...";
+
 /// A board more than this late (the computer was suspended, or starved) skips the missed lines
 /// instead of sending them in one burst.
 const MAX_LAG_S: f64 = 1.0;
@@ -70,6 +83,8 @@ pub struct BoardConfig {
     pub seed: u64,
     /// Print an axis-name header line (`accX\taccY\taccZ`) before the data.
     pub header: bool,
+    /// Print inference results (Edge Impulse's `Predictions` blocks) instead of readings.
+    pub inference: bool,
 }
 
 impl Default for BoardConfig {
@@ -81,6 +96,7 @@ impl Default for BoardConfig {
             banner_delay_s: 0.5,
             seed: 1,
             header: false,
+            inference: false,
         }
     }
 }
@@ -332,6 +348,9 @@ impl Writer {
     }
 
     fn run_until_end(&mut self, period_s: f64) -> Result<(), End> {
+        if self.config.inference {
+            return self.run_inference();
+        }
         if self.config.banner {
             self.send_lines(&[BANNER_TITLE])?;
             self.pause(self.config.banner_delay_s)?;
@@ -377,6 +396,35 @@ impl Writer {
                 &self.shared.lines_dropped
             };
             counter.fetch_add(readings, Ordering::Relaxed);
+        }
+    }
+
+    /// Inference mode: a banner, then a block every [`INFERENCE_PERIOD_S`].
+    fn run_inference(&mut self) -> Result<(), End> {
+        if self.config.banner {
+            self.send_lines(&[INFERENCE_BANNER])?;
+            self.pause(self.config.banner_delay_s)?;
+        }
+        let mut rng = Rng::new(self.config.seed);
+        let start = Instant::now();
+        let mut n: u32 = 0;
+        loop {
+            self.wait_until(start + Duration::from_secs_f64(f64::from(n) * INFERENCE_PERIOD_S))?;
+            n = n.saturating_add(1);
+            let mut lines = self
+                .shared
+                .injected
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .drain(..)
+                .collect::<Vec<_>>();
+            lines.extend(inference_lines(self.shared.motion(), &mut rng));
+            let counter = if self.send_lines(&lines)? {
+                &self.shared.lines_written
+            } else {
+                &self.shared.lines_dropped
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -433,4 +481,43 @@ impl Writer {
     fn pause(&self, seconds: f64) -> Result<(), End> {
         self.wait_until(Instant::now() + Duration::from_secs_f64(seconds))
     }
+}
+
+/// One inference block as the Edge Impulse motion example prints it: the current motion scores
+/// 0.80–0.98, the rest share what is left (scores on the int8 output's 1/256 grid, as a real
+/// board's are), and the anomaly score is below 0, as the book's normal data.
+pub fn inference_lines(motion: Motion, rng: &mut Rng) -> Vec<String> {
+    let top = 205 + rng.below(46); // 205..=250 of 256
+    let mut rest = 256 - top;
+    let others = Motion::ALL.len().saturating_sub(1);
+    let mut shares = Vec::with_capacity(others);
+    for index in 0..others {
+        let share = if index + 1 == others {
+            rest
+        } else {
+            rng.below(rest + 1)
+        };
+        rest -= share;
+        shares.push(share);
+    }
+    let mut shares = shares.into_iter();
+    let dsp_ms = 10 + rng.below(3);
+    let mut lines = vec![format!(
+        "Predictions (DSP: {dsp_ms} ms., Classification: 0 ms., Anomaly: 0 ms.):"
+    )];
+    for candidate in Motion::ALL {
+        let quanta = if candidate == motion {
+            top
+        } else {
+            shares.next().unwrap_or(0)
+        };
+        lines.push(format!(
+            "    {}: {:.5}",
+            candidate.label(),
+            quanta as f64 / 256.0
+        ));
+    }
+    let anomaly = -0.6 + 0.4 * rng.next_f64();
+    lines.push(format!("    anomaly score: {anomaly:.3}"));
+    lines
 }

@@ -96,6 +96,8 @@ pub struct Forms {
     pub camera: super::camera_ui::CameraForms,
     /// The Deploy panel's format and path.
     pub deploy: super::deploy_panel::DeployForms,
+    /// The Deploy panel's Boards section.
+    pub boards: super::boards_ui::BoardsForms,
     /// The Optimize panel's settings (filled from the project when it opens).
     pub quantize: Option<crate::quant::report::QuantizeSettings>,
 }
@@ -133,6 +135,7 @@ impl Default for Forms {
             audio: super::audio_ui::AudioForms::default(),
             camera: super::camera_ui::CameraForms::default(),
             deploy: Default::default(),
+            boards: Default::default(),
             quantize: None,
         }
     }

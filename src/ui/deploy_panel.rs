@@ -35,6 +35,7 @@ pub fn deploy_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     let Some(run) = app.view.run.clone() else {
         ui.heading("Deployment");
         ui.label("No trained model yet: press Start training in the Train panel (Ctrl+5).");
+        super::boards_ui::boards_ui(app, ui);
         return;
     };
     ui.heading(format!("Deploy {}", run.id));
@@ -43,6 +44,7 @@ pub fn deploy_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
             "Quantize this run in the Optimize panel (Ctrl+7) first: exports are the float32 and \
              int8 models that comparison measured.",
         );
+        super::boards_ui::boards_ui(app, ui);
         return;
     };
     ui.label(format!(
@@ -101,4 +103,5 @@ pub fn deploy_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         "The .tflite files open in LiteRT, TensorFlow Lite Micro and Netron; the C array is the \
          model as `alignas(16) const unsigned char g_model[]` for a TFLM sketch.",
     );
+    super::boards_ui::boards_ui(app, ui);
 }

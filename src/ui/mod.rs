@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod audio_ui;
+pub mod boards_ui;
 pub mod camera_ui;
 mod capture_panel;
 mod dataset_panel;

@@ -209,11 +209,14 @@ pub struct View {
     pub audio: super::audio_ui::AudioView,
     /// The camera's newest frame, frames per second, status.
     pub camera: super::camera_ui::CameraView,
+    /// The Deploy panel's boards: drives, the deploy or monitor job, its log, the board's output.
+    pub boards: super::boards_ui::BoardsView,
 }
 
 impl View {
     /// Folds one engine event into the view.
     pub fn apply(&mut self, event: Event) {
+        self.boards.observe(&event);
         match event {
             Event::ProjectOpened { dir, settings } => {
                 self.project = Some(ProjectView {
@@ -427,6 +430,8 @@ impl View {
             event @ (Event::CameraFrame { .. } | Event::CameraStatus(_)) => {
                 self.camera.apply(event)
             }
+            // Taken by `self.boards.observe` above.
+            Event::OpenMvDrives(_) | Event::BoardOutput { .. } => {}
         }
     }
 

@@ -135,3 +135,14 @@ pub fn randomise_batch_norms(layers: &mut [tinylab::nn::Layer], rng: &mut tinyla
         }
     }
 }
+
+/// The motion demo project in `root/demo`, trained for a few epochs and quantized, from the
+/// command line (what the deploy tests send to boards).
+pub fn quantized_demo(root: &std::path::Path) -> std::path::PathBuf {
+    let dir = root.join("demo");
+    let d = dir.to_str().unwrap();
+    ok(&["new", d, "--demo"]);
+    ok(&["train", d, "--epochs", "3"]);
+    ok(&["quantize", d]);
+    dir
+}
