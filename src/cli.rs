@@ -776,6 +776,10 @@ fn check(dir: &std::path::Path, json: bool) -> Result<()> {
                 validation_accuracy: record.final_val_accuracy().map(f64::from),
                 test_accuracy: test,
                 quantized,
+                deployed_to: crate::project::runs::deployments(dir, &record.id)?
+                    .into_iter()
+                    .map(|d| d.target)
+                    .collect(),
             })
         }
         None => None,

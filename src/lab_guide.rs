@@ -89,6 +89,8 @@ pub enum Check {
         /// Allowed accuracy loss in percentage points.
         points: f64,
     },
+    /// The latest run's model was deployed to a board (`tinylab deploy` or the Deploy panel).
+    Deployed,
 }
 
 /// One step of a lab.
@@ -130,6 +132,8 @@ pub struct RunState {
     pub test_accuracy: Option<f64>,
     /// float32 and int8 accuracy (0–1) of its quantization, if quantized.
     pub quantized: Option<(f64, f64)>,
+    /// Where its model was deployed, oldest first.
+    pub deployed_to: Vec<String>,
 }
 
 /// A check's verdict and a line saying where the project stands.
@@ -227,6 +231,10 @@ impl Check {
                     }
                 }
                 None => fail("not quantized yet"),
+            },
+            Check::Deployed => match state.run.as_ref().and_then(|r| r.deployed_to.last()) {
+                Some(target) => pass(format!("deployed to {target}")),
+                None => fail("not deployed yet"),
             },
         }
     }

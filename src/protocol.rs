@@ -412,6 +412,8 @@ pub struct RunSummary {
     pub stopped: String,
     /// Its epochs, for overlaying curves.
     pub history: Vec<EpochReport>,
+    /// Where it was deployed (`tinylab deploy` targets), oldest first.
+    pub deployed_to: Vec<String>,
 }
 
 /// The model the current settings build, layer by layer.

@@ -416,6 +416,20 @@ fn tinylab_deploy_and_the_engine_job_reach_the_pi_and_bring_its_predictions_back
         )
     );
 
+    // The deploy is noted in the run, so the lab's "deployed" step is ticked.
+    let deployed = tinylab::project::runs::deployments(&project, &run.record.id).unwrap();
+    assert_eq!(deployed.len(), 1);
+    assert_eq!(deployed[0].target, spec);
+    let check: serde_json::Value =
+        serde_json::from_str(&common::ok(&["check", project.to_str().unwrap(), "--json"])).unwrap();
+    let step = check["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["panel"] == "deploy")
+        .unwrap();
+    assert_eq!(step["passed"], true, "{step}");
+
     // The engine's job (what the Deploy panel's button sends), to another folder.
     let engine = tinylab::engine::Engine::start(|| {}).unwrap();
     engine

@@ -453,8 +453,8 @@ fn lab_steps_show_their_checks_and_open_their_panels() {
     harness.state_mut().state.tab = Tab::Lab;
     harness.step();
     harness.step();
-    // Eight steps, six with a check (connecting the kit and exporting are the student's).
-    assert!(harness.query_by_label_contains("of 6 done").is_some());
+    // Eight steps, seven with a check (connecting the kit is the student's).
+    assert!(harness.query_by_label_contains("of 7 done").is_some());
     assert!(
         harness
             .query_by_label_contains("no validation accuracy yet")
@@ -514,7 +514,7 @@ fn lab_panel_takes_a_kit_lab_from_a_new_project_to_a_trained_model() {
             .is_some_and(|p| p.settings.lab == "nicla-motion")
             && app.view.samples.len() == 16
     });
-    assert!(harness.query_by_label_contains("of 6 done").is_some());
+    assert!(harness.query_by_label_contains("of 7 done").is_some());
     // Follow the steps' buttons: features, then training.
     scroll_and_click(&mut harness, "Open Features");
     harness.step();
@@ -547,8 +547,8 @@ fn lab_panel_takes_a_kit_lab_from_a_new_project_to_a_trained_model() {
     // Samples, test split, features and validation accuracy are done; the book's Nicla figures
     // stand beside the student's.
     assert!(
-        harness.query_by_label_contains("4 of 6 done").is_some()
-            || harness.query_by_label_contains("5 of 6 done").is_some()
+        harness.query_by_label_contains("4 of 7 done").is_some()
+            || harness.query_by_label_contains("5 of 7 done").is_some()
     );
     assert!(harness.query_by_label_contains("94.82").is_some());
 }

@@ -165,7 +165,7 @@ pub fn deploy(args: DeployArgs) -> Result<()> {
     let report = |fraction: f32, line: &str| eprintln!("[{:>3.0} %] {line}", fraction * 100.0);
     let cancelled = || stopper.stop();
     let progress = Progress::new(&report, &cancelled);
-    match run_deploy(&request, &dir, threshold, &progress, &mut |r| {
+    match run_deploy(&request, &dir, threshold, &progress, &mut || {}, &mut |r| {
         print_result(&r)
     }) {
         Ok(text) => {

@@ -47,12 +47,15 @@ pub const MONITOR_BAUD: u32 = 115_200;
 /// Longest an SSH runner is watched (cancel ends it sooner).
 const RUNNER_LIMIT: Duration = Duration::from_secs(24 * 3600);
 
-/// Deploys, then watches; returns a sentence for the job's end.
+/// Deploys, then watches; returns a sentence for the job's end. Once the model is on the board
+/// the deploy is added to the run's `deployments.json` and `on_deployed` is called, before any
+/// watching (which only a cancel ends).
 pub fn run_deploy(
     request: &DeployRequest,
     project_dir: &Path,
     confidence_threshold: f32,
     progress: &Progress<'_>,
+    on_deployed: &mut dyn FnMut(),
     on_result: &mut dyn FnMut(BoardResult),
 ) -> Result<String, DeployError> {
     let bundle = bundle_from_run(project_dir, &request.run, confidence_threshold)?;
@@ -73,6 +76,13 @@ pub fn run_deploy(
         }
         DeployTarget::Ssh(target) => {
             ssh::deploy(&bundle, target, progress)?;
+            deployed(
+                project_dir,
+                &bundle.run,
+                &request.target,
+                progress,
+                on_deployed,
+            );
             if let Some(args) = &request.runner_args {
                 progress.step(1.0, "starting the runner; its predictions follow");
                 let mut parser = BoardOutputParser::new(bundle.labels.clone());
@@ -124,6 +134,15 @@ pub fn run_deploy(
             format!("deployed {} to the {} on {port}", bundle.run, board.name)
         }
     };
+    if !matches!(request.target, DeployTarget::Ssh(_)) {
+        deployed(
+            project_dir,
+            &bundle.run,
+            &request.target,
+            progress,
+            on_deployed,
+        );
+    }
     if let Some(port) = &request.monitor_port {
         progress.step(1.0, &format!("reading what the board prints on {port}"));
         let stop = || progress.is_cancelled();
@@ -141,6 +160,23 @@ pub fn run_deploy(
         }
     }
     Ok(done)
+}
+
+/// Keeps the deploy in the run's list (a failure to write it is logged: the board has the model).
+fn deployed(
+    project_dir: &Path,
+    run: &str,
+    target: &DeployTarget,
+    progress: &Progress<'_>,
+    on_deployed: &mut dyn FnMut(),
+) {
+    if let Err(e) = crate::project::runs::record_deployment(project_dir, run, &target.spec()) {
+        progress.step(
+            1.0,
+            &format!("the deploy could not be noted in the run: {e}"),
+        );
+    }
+    on_deployed();
 }
 
 /// The Arduino board recognised on `port`.

@@ -34,6 +34,8 @@ pub enum JobOutput {
     Quantized(Box<crate::quant::report::QuantReport>),
     /// One result a board printed (sent while a deploy or monitor job runs).
     BoardOutput(crate::devices::board_output::BoardResult),
+    /// A deploy job (partial): the model is on the board and the deploy is in the run's list.
+    Deployed,
     /// A saved run evaluated again on the current dataset, and the features it used.
     Evaluated(
         Box<crate::project::runs::StoredRun>,

@@ -27,7 +27,15 @@ impl EngineLoop {
             let cancelled = || ctx.is_cancelled();
             let progress = Progress::new(&report, &cancelled);
             let mut on_result = |result| ctx.partial(JobOutput::BoardOutput(result));
-            match run_deploy(&request, &dir, threshold, &progress, &mut on_result) {
+            let mut on_deployed = || ctx.partial(JobOutput::Deployed);
+            match run_deploy(
+                &request,
+                &dir,
+                threshold,
+                &progress,
+                &mut on_deployed,
+                &mut on_result,
+            ) {
                 Ok(text) => Ok(JobOutput::Done(text)),
                 // Cancelling a deploy that is only watching the board is how it ends.
                 Err(DeployError::Cancelled) => Err(JobError::Cancelled),

@@ -944,6 +944,8 @@ impl EngineLoop {
                     job: id,
                     result: Arc::new(result),
                 }),
+                // The run list says where each run was deployed (the Lab panel's check).
+                JobOutput::Deployed => self.emit_runs(),
                 _ => {}
             },
             JobMsg::Finished { id, result } => {
@@ -960,7 +962,7 @@ impl EngineLoop {
                         self.run_finished(output)
                     }
                     Ok(JobOutput::Quantized(report)) => self.quantized(*report),
-                    Ok(JobOutput::Epoch(_) | JobOutput::BoardOutput(_)) => {
+                    Ok(JobOutput::Epoch(_) | JobOutput::BoardOutput(_) | JobOutput::Deployed) => {
                         JobOutcome::Failed("unexpected job result".into())
                     }
                     Err(None) => JobOutcome::Cancelled,

@@ -146,12 +146,18 @@ impl EngineLoop {
         ))
     }
 
-    fn emit_runs(&self) {
+    pub(super) fn emit_runs(&self) {
         let Some(project) = &self.project else { return };
         let list = runs::records(project.dir())
             .into_iter()
             .filter_map(|record| match record {
-                Ok(record) => Some(summarize(&record)),
+                Ok(record) => {
+                    let mut summary = summarize(&record);
+                    summary.deployed_to = runs::deployments(project.dir(), &record.id)
+                        .map(|list| list.into_iter().map(|d| d.target).collect())
+                        .unwrap_or_default();
+                    Some(summary)
+                }
                 Err(e) => {
                     self.notice(Level::Error, e.to_string());
                     None
@@ -247,5 +253,6 @@ pub fn summarize(record: &RunRecord) -> RunSummary {
         test_accuracy: test.map(|t| t.metrics.accuracy as f32),
         stopped: record.stopped.clone(),
         history: record.history.clone(),
+        deployed_to: Vec::new(),
     }
 }

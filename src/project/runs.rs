@@ -283,6 +283,40 @@ pub fn save_quantized(
     write_json(&dir.join("quantized.json"), report)
 }
 
+/// One deploy of a run's model to a board, kept in the run's `deployments.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Deployment {
+    /// Where it went, as `tinylab deploy --target` spells it (`openmv:/media/…`, `ssh:…`).
+    pub target: String,
+    /// Seconds since 1970 when it was deployed.
+    pub unix_s: u64,
+}
+
+const DEPLOYMENTS_FILE: &str = "deployments.json";
+
+/// Adds a deploy of run `id` to `target` to the run's list (rewritten atomically).
+pub fn record_deployment(project_dir: &Path, id: &str, target: &str) -> Result<(), RunError> {
+    let mut list = deployments(project_dir, id)?;
+    let unix_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    list.push(Deployment {
+        target: target.to_owned(),
+        unix_s,
+    });
+    write_json(&run_dir(project_dir, id).join(DEPLOYMENTS_FILE), &list)
+}
+
+/// Every deploy of run `id`, oldest first (none when it was never deployed).
+pub fn deployments(project_dir: &Path, id: &str) -> Result<Vec<Deployment>, RunError> {
+    let path = run_dir(project_dir, id).join(DEPLOYMENTS_FILE);
+    if path.is_file() {
+        read_json(&path)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
 /// The last quantization of run `id`, if it was quantized.
 pub fn load_quantized(
     project_dir: &Path,

@@ -77,6 +77,7 @@ fn lab_state(app: &TinyLabApp, labels: &[String]) -> LabState {
             .as_ref()
             .filter(|q| q.run == run.id)
             .map(|q| (q.float.accuracy, q.int8.accuracy)),
+        deployed_to: run.deployed_to.clone(),
     });
     LabState {
         labels: labels.to_vec(),
