@@ -17,6 +17,8 @@ packages=(
   pulseaudio pulseaudio-utils libasound2-plugins
   python3 python3-venv
   dataset-fashion-mnist
+  # The C library export's tests compile the generated C with clang as well as gcc.
+  clang-14
 )
 missing=()
 for p in "${packages[@]}"; do

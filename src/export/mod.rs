@@ -4,11 +4,13 @@
 //!   `tflite_write`, `tflite_read`, the schema constants in `tflite_schema` and
 //!   `tflite_op_names`, and the safe flatbuffer reader `flatbuf`.
 //! - `c_array`: the TensorFlow Lite Micro C array (`model.h`, `model.cc`) and `labels.txt`.
+//! - `c_model`: the int8 model as straight-line C99 (`tinylab_model.h/.c` of the C library).
 //!
 //! Invariant: exports are pure functions from bytes and graphs to bytes and strings; writing
 //! the files is the caller's job.
 
 pub mod c_array;
+pub mod c_model;
 pub mod tflite;
 
 mod flatbuf;
