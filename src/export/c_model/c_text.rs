@@ -43,7 +43,8 @@ impl Piece {
     fn dependencies(self) -> &'static [Piece] {
         use Piece::*;
         match self {
-            I32 | Asr | Srdhm | Window | Relu6 | Pad | MaxPool | AvgPool => &[],
+            I32 | Asr | Srdhm | Window | Relu6 | Pad => &[],
+            MaxPool | AvgPool => &[Window],
             Wadd | Wsub => &[I32],
             Rdbpot => &[Asr],
             Mbqm => &[I32, Srdhm, Rdbpot],
