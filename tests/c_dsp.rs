@@ -446,3 +446,113 @@ fn image_input_of_another_size_is_refused() {
     assert!(matches!(err, CExportError::BadInput(_)), "{err}");
     assert!(err.to_string().contains("96 × 96"), "{err}");
 }
+
+// ---------------------------------------------------------------- spectral analysis
+
+/// The motion lab's own settings (spectral v4, FFT 32, log, no filter) at its 50 Hz, 2 s.
+#[test]
+fn spectral_motion_lab_preset() {
+    let lab = tinylab::labs::lab("motion").unwrap();
+    let windows = motion_windows(lab.sensor.rate_hz, 2.0);
+    check_series("spectral motion lab", &lab.dsp, 3, lab.sensor.rate_hz, &windows);
+}
+
+#[test]
+fn spectral_every_filter_type_and_order() {
+    let windows = motion_windows(62.5, 2.0);
+    for (filter, cutoff) in [("low", "8"), ("high", "3")] {
+        for order in ["0", "2", "4", "6", "8"] {
+            let case = format!("spectral {filter}-pass order {order}");
+            let settings = settings(
+                "spectral",
+                &[
+                    ("filter_type", filter),
+                    ("filter_cutoff", cutoff),
+                    ("filter_order", order),
+                    ("fft_length", "64"),
+                ],
+            );
+            check_series(&case, &settings, 3, 62.5, &windows);
+        }
+    }
+}
+
+#[test]
+fn spectral_log_overlap_and_versions_2_3() {
+    let windows = motion_windows(100.0, 1.5);
+    for (version, log, overlap, fft) in [
+        ("4", "false", "true", "16"),
+        ("4", "true", "true", "128"),
+        ("3", "true", "false", "32"),
+        ("2", "false", "false", "64"),
+        ("2", "true", "true", "256"),
+    ] {
+        let case = format!("spectral v{version} log {log} overlap {overlap} fft {fft}");
+        let settings = settings(
+            "spectral",
+            &[
+                ("implementation_version", version),
+                ("do_log", log),
+                ("do_fft_overlap", overlap),
+                ("fft_length", fft),
+                ("filter_type", "low"),
+                ("filter_cutoff", "20"),
+                ("filter_order", "4"),
+            ],
+        );
+        check_series(&case, &settings, 3, 100.0, &windows);
+    }
+}
+
+#[test]
+fn spectral_decimation_and_extra_low_frequency() {
+    let windows = motion_windows(1000.0, 1.0);
+    for (ratio, filter, extra) in [
+        ("3", "none", "false"),
+        ("10", "low", "false"),
+        ("30", "high", "false"),
+        ("100", "none", "false"),
+        ("1", "none", "true"),
+        ("3", "low", "true"),
+    ] {
+        let case = format!("spectral decimation {ratio} filter {filter} extra_low_freq {extra}");
+        // A cut-off at 40 % of the decimated Nyquist frequency.
+        let cutoff = (0.4 * 500.0 / ratio.parse::<f64>().unwrap()).to_string();
+        let settings = settings(
+            "spectral",
+            &[
+                ("input_decimation_ratio", ratio),
+                ("filter_type", filter),
+                ("filter_cutoff", &cutoff),
+                ("filter_order", "2"),
+                ("fft_length", "32"),
+                ("extra_low_freq", extra),
+            ],
+        );
+        check_series(&case, &settings, 3, 1000.0, &windows);
+    }
+}
+
+#[test]
+fn spectral_settings_the_c_export_lacks_are_named() {
+    let input = DspCInput::Series {
+        axes: 3,
+        readings: 100,
+        rate_hz: 50.0,
+    };
+    for (key, value, named) in [
+        ("analysis_type", "Wavelet", "analysis_type"),
+        ("implementation_version", "1", "implementation_version"),
+    ] {
+        let err = dsp_sources(&settings("spectral", &[(key, value)]), &input).unwrap_err();
+        assert!(
+            matches!(&err, CExportError::Unsupported { setting, .. } if setting == named),
+            "{err}"
+        );
+        assert!(err.to_string().contains("choose"), "{err}");
+    }
+    // Settings the Rust block refuses are refused the same way.
+    let err = dsp_sources(&settings("spectral", &[("fft_length", "48")]), &input).unwrap_err();
+    assert!(matches!(err, CExportError::Dsp(_)), "{err}");
+    assert!(err.to_string().contains("fft_length"), "{err}");
+}
