@@ -158,7 +158,14 @@ fn compile(compiler: &str, dir: &Path, extra: &[&str]) -> PathBuf {
         .collect();
     sources.sort();
     let out = Command::new(compiler)
-        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"])
+        .args([
+            "-std=c99",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+            "-O2",
+        ])
         .args(extra)
         .arg("-I")
         .arg(dir)
@@ -179,7 +186,10 @@ fn compile(compiler: &str, dir: &Path, extra: &[&str]) -> PathBuf {
 }
 
 fn run_harness(binary: &Path, mode: &str, input: &[u8], dir: &Path) -> Vec<u8> {
-    let (in_path, out_path) = (dir.join(format!("{mode}.in")), dir.join(format!("{mode}.out")));
+    let (in_path, out_path) = (
+        dir.join(format!("{mode}.in")),
+        dir.join(format!("{mode}.out")),
+    );
     std::fs::write(&in_path, input).unwrap();
     let out = Command::new(binary)
         .arg(mode)
@@ -236,9 +246,15 @@ fn check_bit_exact(name: &str, graph: &Graph, classes: usize, root: &Path) {
         .collect();
     let expected_int8: Vec<i8> = int8_inputs
         .iter()
-        .flat_map(|x| match runner.invoke(&[TensorData::I8(x.clone())]).unwrap().remove(0) {
-            TensorData::I8(v) => v,
-            other => panic!("{name}: int8 output expected, got {:?}", other.dtype()),
+        .flat_map(|x| {
+            match runner
+                .invoke(&[TensorData::I8(x.clone())])
+                .unwrap()
+                .remove(0)
+            {
+                TensorData::I8(v) => v,
+                other => panic!("{name}: int8 output expected, got {:?}", other.dtype()),
+            }
         })
         .collect();
     let expected_scores: Vec<f32> = float_inputs
@@ -257,12 +273,18 @@ fn check_bit_exact(name: &str, graph: &Graph, classes: usize, root: &Path) {
             .map(|b| b as i8)
             .collect();
         assert_eq!(got.len(), expected_int8.len(), "{name} ({compiler})");
-        assert_eq!(got, expected_int8, "{name} ({compiler}): int8 outputs differ");
+        assert_eq!(
+            got, expected_int8,
+            "{name} ({compiler}): int8 outputs differ"
+        );
         let input = f32_bytes(&float_inputs.concat());
         let got = f32s(&run_harness(&binary, "float", &input, &dir));
         assert_eq!(
             got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-            expected_scores.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            expected_scores
+                .iter()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>(),
             "{name} ({compiler}): scores differ: {got:?} vs {expected_scores:?}"
         );
     }
@@ -380,6 +402,143 @@ fn arena_is_no_larger_than_tflite_micros() {
             model.arena_bytes <= tflm,
             "{name}: the C arena ({}) is larger than TFLM's ({tflm})",
             model.arena_bytes
+        );
+    }
+}
+
+/// Part (b): the motion demo trained and exported by `tinylab export --format c-library`; every
+/// window of its test split goes raw → `tinylab_dsp` → `tinylab_classify` in C and through the
+/// Rust DSP and int8 engine. The C features are within 1e-5 (relative to max(1, |value|)) of
+/// Rust's; their int8 quantization is identical on ≥ 99.9 % of the elements; the C scores (and
+/// anomaly scores) are bit-identical to the Rust int8 engine's on the C features, and on Rust's
+/// own features for every window whose quantized input is the same.
+#[test]
+fn trained_motion_library_classifies_the_test_split_like_the_rust_engine() {
+    use tinylab::dsp::block::BlockInput;
+    use tinylab::dsp::windowing::{readings_in, window_values, windows};
+    use tinylab::project::Project;
+    use tinylab::project::sample::Split;
+
+    let dir = tempfile::tempdir().unwrap();
+    tinylab::engine::create_demo_project(dir.path()).unwrap();
+    let p = dir.path().to_str().unwrap();
+    common::ok(&["train", p, "--epochs", "20", "--seed", "3"]);
+    let lib = dir.path().join("lib");
+    let out = common::ok(&[
+        "export",
+        p,
+        "--format",
+        "c-library",
+        "--out",
+        lib.to_str().unwrap(),
+    ]);
+    assert!(out.contains("RAM:") && out.contains("flash:"), "{out}");
+    let mut names: Vec<String> = std::fs::read_dir(&lib)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "tinylab_dsp.c",
+            "tinylab_dsp.h",
+            "tinylab_model.c",
+            "tinylab_model.h"
+        ]
+    );
+    let model_source = std::fs::read_to_string(lib.join("tinylab_model.c")).unwrap();
+    assert!(
+        model_source.contains("tl_anomaly"),
+        "the demo run has a K-means detector"
+    );
+
+    let project = Project::open(dir.path()).unwrap();
+    let stored = tinylab::project::runs::load(dir.path(), None).unwrap();
+    let record = &stored.record;
+    let int8 = tinylab::export::tflite::read(
+        &std::fs::read(
+            tinylab::project::runs::run_dir(dir.path(), &record.id).join("model-int8.tflite"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let runner = Runner::new(&int8).unwrap();
+    let kmeans = stored.anomaly.as_ref().unwrap();
+    let (mut raw, mut rust_features, mut columns) = (Vec::new(), Vec::new(), None);
+    for meta in project.samples().iter().filter(|m| m.split == Split::Test) {
+        let series = project.load_series(meta.id).unwrap();
+        let axes = series.axes.len();
+        let window_readings = readings_in(record.impulse.window_ms, meta.rate_hz);
+        for range in windows(series.readings(), meta.rate_hz, &record.impulse) {
+            let values = window_values(&series.values, axes, range, window_readings);
+            let features = record
+                .dsp
+                .features(&BlockInput::Signal {
+                    signal: tinylab::dsp::Signal {
+                        axes,
+                        rate_hz: meta.rate_hz,
+                        values: &values,
+                    },
+                    axis_names: &series.axes,
+                })
+                .unwrap();
+            columns.get_or_insert_with(|| record.model.anomaly.feature_indices(&features.names));
+            raw.extend_from_slice(&values);
+            rust_features.push(features.values);
+        }
+    }
+    let columns = columns.unwrap();
+    let windows_count = rust_features.len();
+    assert!(windows_count > 100, "{windows_count} test windows");
+    let features_len = rust_features[0].len();
+    let classes = record.labels.len();
+    let input = int8.tensor(int8.inputs[0]).unwrap();
+    let (scale, zero_point) = input.quantization.as_ref().unwrap().single().unwrap();
+    let quantize = |x: &[f32]| -> Vec<i8> {
+        tinylab::quant::kernels::elementwise::quantize_f32_to_i8(x, scale, zero_point as i32)
+    };
+
+    for compiler in compilers() {
+        let binary = compile(&compiler, &lib, &["-DTL_HARNESS_RAW"]);
+        let got = f32s(&run_harness(&binary, "raw", &f32_bytes(&raw), &lib));
+        let per_window = features_len + classes + 1;
+        assert_eq!(got.len(), windows_count * per_window, "{compiler}");
+        let (mut worst, mut same_int8, mut same_windows) = (0.0f32, 0usize, 0usize);
+        for (w, rust) in rust_features.iter().enumerate() {
+            let row = &got[w * per_window..(w + 1) * per_window];
+            let (c_features, c_scores) = row.split_at(features_len);
+            for (c, r) in c_features.iter().zip(rust) {
+                worst = worst.max((c - r).abs() / r.abs().max(1.0));
+            }
+            let (c_q, r_q) = (quantize(c_features), quantize(rust));
+            same_int8 += c_q.iter().zip(&r_q).filter(|(a, b)| a == b).count();
+            // The model half is exact: the C scores are the Rust engine's on the C features.
+            let mut expected = runner.probabilities(c_features).unwrap();
+            let picked: Vec<f32> = columns.iter().map(|&c| c_features[c]).collect();
+            expected.push(kmeans.score(&picked));
+            assert_eq!(
+                c_scores.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "{compiler}: window {w}: scores {c_scores:?} vs the Rust engine's {expected:?}"
+            );
+            if c_q == r_q {
+                same_windows += 1;
+                let rust_scores = runner.probabilities(rust).unwrap();
+                assert_eq!(&c_scores[..classes], rust_scores.as_slice(), "window {w}");
+            }
+        }
+        let share = same_int8 as f64 / (windows_count * features_len) as f64;
+        println!(
+            "{compiler}: {windows_count} test windows, features within {worst:e}, int8 input \
+             identical on {:.4} % of elements, {same_windows} windows with identical int8 input \
+             and so identical scores",
+            share * 100.0
+        );
+        assert!(worst <= 1e-5, "{compiler}: features differ by {worst}");
+        assert!(
+            share >= 0.999,
+            "{compiler}: int8 input identical on {share}"
         );
     }
 }
