@@ -95,6 +95,12 @@ fn strides4(shape: [usize; 4]) -> [usize; 4] {
     [d1 * d2 * d3, d2 * d3, d3, 1]
 }
 
+/// `f(a[i], b[i])` on each of four axes.
+fn zip4(a: [usize; 4], b: [usize; 4], f: impl Fn(usize, usize) -> usize) -> [usize; 4] {
+    let ([a0, a1, a2, a3], [b0, b1, b2, b3]) = (a, b);
+    [f(a0, b0), f(a1, b1), f(a2, b2), f(a3, b3)]
+}
+
 fn c_array4(values: [usize; 4]) -> String {
     let v: Vec<String> = values.iter().map(ToString::to_string).collect();
     format!("{{{}}}", v.join(", "))
@@ -367,17 +373,10 @@ impl StepCtx<'_> {
                 {
                     *o = s;
                 }
-                let mut outer = [1usize; 4];
-                let mut inner = [1usize; 4];
-                for axis in 0..4 {
-                    // A reduced axis (output stride 0) of length > 1 is summed over; padded
-                    // leading axes have length 1 either way.
-                    if out_strides[axis] == 0 {
-                        inner[axis] = input_shape[axis];
-                    } else {
-                        outer[axis] = input_shape[axis];
-                    }
-                }
+                // A reduced axis (output stride 0) is summed over in `inner`, a kept one walked
+                // in `outer`; padded leading axes have length 1 either way.
+                let outer = zip4(input_shape, out_strides, |d, s| if s == 0 { 1 } else { d });
+                let inner = zip4(input_shape, out_strides, |d, s| if s == 0 { d } else { 1 });
                 let (multiplier, shift, zero_point_total) = quant.folded(reduction.count());
                 let name = self.name("mean");
                 let _ = writeln!(
@@ -467,9 +466,14 @@ impl StepCtx<'_> {
                 let lead = 4 - shape.len();
                 let mut before = [0usize; 4];
                 let mut out4 = in4;
-                for (axis, (b, a)) in paddings.iter().enumerate() {
-                    before[lead + axis] = *b;
-                    out4[lead + axis] += b + a;
+                for ((b, o), (pad_before, pad_after)) in before
+                    .iter_mut()
+                    .zip(out4.iter_mut())
+                    .skip(lead)
+                    .zip(paddings)
+                {
+                    *b = *pad_before;
+                    *o += pad_before + pad_after;
                 }
                 let name = self.name("pad");
                 let _ = writeln!(
@@ -565,15 +569,10 @@ impl StepCtx<'_> {
             *o = d;
         }
         let dense = strides4(in4);
-        let mut strides = [0usize; 4];
-        for axis in 0..4 {
-            strides[axis] = if in4[axis] == 1 && out4[axis] != 1 {
-                0
-            } else {
-                dense[axis]
-            };
-        }
-        Ok(strides)
+        let kept = zip4(in4, out4, |d_in, d_out| {
+            usize::from(d_in != 1 || d_out == 1)
+        });
+        Ok(zip4(kept, dense, |keep, stride| keep * stride))
     }
 }
 
