@@ -103,9 +103,7 @@ pub struct CDsp {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CExportError {
     /// A setting the C export does not implement.
-    #[error(
-        "the C library export does not support {block} setting {setting} = {value}: {instead}"
-    )]
+    #[error("the C library export does not support {block} setting {setting} = {value}: {instead}")]
     Unsupported {
         /// The block.
         block: String,
@@ -247,23 +245,13 @@ fn raw_block(settings: &RawSettings, raw_len: usize) -> BlockC {
 int tinylab_dsp(const float *raw, size_t len, float *features)
 {{
     size_t i;
-    if (raw == NULL || features == NULL) {{
-        return TINYLAB_ERR_NULL;
-    }}
-    if (len != TINYLAB_RAW_LEN) {{
-        return TINYLAB_ERR_LEN;
-    }}
-    for (i = 0; i < TINYLAB_RAW_LEN; i++) {{
-        if (!isfinite(raw[i])) {{
-            return TINYLAB_ERR_INPUT;
-        }}
-    }}
-    for (i = 0; i < TINYLAB_RAW_LEN; i++) {{
+{entry}    for (i = 0; i < TINYLAB_RAW_LEN; i++) {{
 {body}
     }}
     return 0;
 }}
-"#
+"#,
+        entry = emit::ENTRY_CHECKS_C
     ));
     BlockC {
         source,

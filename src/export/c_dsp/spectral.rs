@@ -68,16 +68,14 @@ pub(super) fn generate(
     let low = plan.version >= 4 && settings.extra_low_freq;
     let double_path = !plan.stages.is_empty();
     // Only the helpers this configuration calls: an unused static function fails -Werror.
-    if double_path {
-        source.code(SOSFILT_C);
-    } else {
+    if double_path || low {
+        source.code(&sosfilt_c("double", ""));
+    }
+    if !double_path {
         source.code(emit::PAIRWISE_BLOCK_C);
         if plan.filter.is_some() {
-            source.code(SOSFILT_F32_C);
+            source.code(&sosfilt_c("float", "_f32"));
         }
-    }
-    if low && !double_path {
-        source.code(SOSFILT_C);
     }
     if double_path || low {
         source.code(DECIMATE_C);
@@ -125,7 +123,11 @@ pub(super) fn generate(
 
     let prepare = if plan.stages.is_empty() {
         let filter = if plan.filter.is_some() {
-            format!("        tl_sosfilt_f32(tl_filter_sos, {sections}, tl_scaled, TL_READINGS);\n")
+            format!(
+                "        {{\n            float z[{}] = {{0.0f}};\n            \
+                 (void)tl_sosfilt_f32(tl_filter_sos, {sections}, z, tl_scaled, TL_READINGS, 1);\n        }}\n",
+                2 * sections
+            )
         } else {
             String::new()
         };
@@ -139,7 +141,7 @@ pub(super) fn generate(
         let filter = if plan.filter.is_some() {
             format!(
                 "        {{\n            double z[{}] = {{0.0}};\n            \
-                 tl_sosfilt(tl_filter_sos, {sections}, z, tl_x, n, 1);\n        }}\n",
+                 (void)tl_sosfilt(tl_filter_sos, {sections}, z, tl_x, n, 1);\n        }}\n",
                 2 * sections
             )
         } else {
@@ -164,7 +166,12 @@ pub(super) fn generate(
     };
     let (bins_start, bins_end) = (plan.bins.start, plan.bins.end);
     let v4 = i32::from(plan.version >= 4);
-    let overlap_step = if settings.do_fft_overlap { n - n / 2 } else { n }.max(1);
+    let overlap_step = if settings.do_fft_overlap {
+        n - n / 2
+    } else {
+        n
+    }
+    .max(1);
     let do_log = i32::from(settings.do_log);
     source.code(&format!(
         r#"
@@ -216,18 +223,7 @@ int tinylab_dsp(const float *raw, size_t len, float *features)
 {{
     size_t axis;
     size_t i;
-    if (raw == NULL || features == NULL) {{
-        return TINYLAB_ERR_NULL;
-    }}
-    if (len != TINYLAB_RAW_LEN) {{
-        return TINYLAB_ERR_LEN;
-    }}
-    for (i = 0; i < TINYLAB_RAW_LEN; i++) {{
-        if (!isfinite(raw[i])) {{
-            return TINYLAB_ERR_INPUT;
-        }}
-    }}
-    for (axis = 0; axis < TL_AXES; axis++) {{
+{entry}    for (axis = 0; axis < TL_AXES; axis++) {{
         size_t n = TL_READINGS;
         size_t m = 0;
         float mean_f = 0.0f;
@@ -245,6 +241,7 @@ int tinylab_dsp(const float *raw, size_t len, float *features)
 }}
 "#,
         scale = emit::float(plan.scale),
+        entry = emit::ENTRY_CHECKS_C,
     ));
     Ok(BlockC {
         source,
@@ -274,55 +271,38 @@ fn chebyshev_table(
     Ok(())
 }
 
-/// Second-order sections in `double` (in place, keeping every `keep`-th output) and `float`.
-const SOSFILT_C: &str = r#"
-/* scipy's sosfilt (transposed direct form II) over x[0..n) from state z, in place; output i is
- * kept at x[i / keep] when i % keep == 0. Returns the outputs kept. */
-static size_t tl_sosfilt(const double *sos, size_t sections, double *z, double *x, size_t n,
+/// scipy's `sosfilt` in C for `ty` (`double`, or `float` for `float32` data, which SciPy filters
+/// in single precision), named `tl_sosfilt{suffix}`.
+fn sosfilt_c(ty: &str, suffix: &str) -> String {
+    format!(
+        r#"
+/* scipy's sosfilt (transposed direct form II) in {ty} over x[0..n) from state z, in place;
+ * output i is kept at x[i / keep] when i % keep == 0. Returns the outputs kept. */
+static size_t tl_sosfilt{suffix}(const {ty} *sos, size_t sections, {ty} *z, {ty} *x, size_t n,
                          size_t keep)
-{
+{{
     size_t i;
-    for (i = 0; i < n; i++) {
-        double current = x[i];
+    for (i = 0; i < n; i++) {{
+        {ty} current = x[i];
         size_t s;
-        for (s = 0; s < sections; s++) {
-            const double *c = sos + s * 6;
-            double out = c[0] * current + z[s * 2];
+        for (s = 0; s < sections; s++) {{
+            const {ty} *c = sos + s * 6;
+            {ty} out = c[0] * current + z[s * 2];
             z[s * 2] = c[1] * current - c[4] * out + z[s * 2 + 1];
             z[s * 2 + 1] = c[2] * current - c[5] * out;
             current = out;
-        }
-        if (i % keep == 0) {
+        }}
+        if (i % keep == 0) {{
             x[i / keep] = current;
-        }
-    }
+        }}
+    }}
     return (n + keep - 1) / keep;
+}}
+"#
+    )
 }
-"#;
 
-/// `sosfilt` on `float32` data.
-const SOSFILT_F32_C: &str = r#"
-/* sosfilt on float32 data, all in single precision, from a zero state, in place. */
-static void tl_sosfilt_f32(const float *sos, size_t sections, float *x, size_t n)
-{
-    float z[16] = {0.0f};
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float current = x[i];
-        size_t s;
-        for (s = 0; s < sections; s++) {
-            const float *c = sos + s * 6;
-            float out = c[0] * current + z[s * 2];
-            z[s * 2] = c[1] * current - c[4] * out + z[s * 2 + 1];
-            z[s * 2 + 1] = c[2] * current - c[5] * out;
-            current = out;
-        }
-        x[i] = current;
-    }
-}
-"#;
-
-/// Edge Impulse's decimation (after [`SOSFILT_C`]).
+/// Edge Impulse's decimation (after the `double` [`sosfilt_c`]).
 const DECIMATE_C: &str = r#"
 /* Edge Impulse's decimate_simple: the Chebyshev filter from its steady state at x[0], every
  * ratio-th output kept, in place. */
