@@ -582,23 +582,54 @@ fn spectral_decimation_and_extra_low_frequency() {
 }
 
 #[test]
+fn spectral_version_1_peaks_and_band_powers() {
+    let windows = motion_windows(62.5, 2.0);
+    for (case, params) in [
+        ("spectral v1 defaults", vec![("fft_length", "128")]),
+        (
+            "spectral v1 filtered 5 peaks threshold 0 fft 64",
+            vec![
+                ("filter_type", "low"),
+                ("filter_cutoff", "10"),
+                ("filter_order", "4"),
+                ("fft_length", "64"),
+                ("spectral_peaks_count", "5"),
+                ("spectral_peaks_threshold", "0"),
+                ("spectral_power_edges", "0.1, 1.5, 3.0, 8.0, 20.0, 31.25"),
+            ],
+        ),
+        (
+            "spectral v1 fft 256 (zero-padded) no peaks, one band",
+            vec![
+                ("fft_length", "256"),
+                ("spectral_peaks_count", "0"),
+                ("spectral_power_edges", "0.0, 40.0"),
+            ],
+        ),
+    ] {
+        let mut params = params;
+        params.push(("implementation_version", "1"));
+        check_series(case, &settings("spectral", &params), 3, 62.5, &windows);
+    }
+}
+
+#[test]
 fn spectral_settings_the_c_export_lacks_are_named() {
     let input = DspCInput::Series {
         axes: 3,
         readings: 100,
         rate_hz: 50.0,
     };
-    for (key, value, named) in [
-        ("analysis_type", "Wavelet", "analysis_type"),
-        ("implementation_version", "1", "implementation_version"),
-    ] {
-        let err = dsp_sources(&settings("spectral", &[(key, value)]), &input).unwrap_err();
-        assert!(
-            matches!(&err, CExportError::Unsupported { setting, .. } if setting == named),
-            "{err}"
-        );
-        assert!(err.to_string().contains("choose"), "{err}");
-    }
+    let err = dsp_sources(
+        &settings("spectral", &[("analysis_type", "Wavelet")]),
+        &input,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, CExportError::Unsupported { setting, .. } if setting == "analysis_type"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("choose FFT"), "{err}");
     // Settings the Rust block refuses are refused the same way.
     let err = dsp_sources(&settings("spectral", &[("fft_length", "48")]), &input).unwrap_err();
     assert!(matches!(err, CExportError::Dsp(_)), "{err}");

@@ -27,6 +27,7 @@ mod emit;
 mod fft;
 mod image;
 mod spectral;
+mod spectral_v1;
 mod speech;
 
 use crate::dsp::block::{BlockInput, DspSettings};
