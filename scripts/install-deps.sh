@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages TinyLab needs to build, run and test, if any is missing.
-# Build: pkg-config + libudev-dev (serial port enumeration), libasound2-dev (cpal, audio). Run:
+# Build: pkg-config + libudev-dev (serial port enumeration), libasound2-dev (cpal, audio); build-
+# essential's gcc also compiles the generated C DSP library in tests/c_dsp.rs. Run:
 # X11/Wayland client libraries and Mesa's software OpenGL (the window renders with glow).
 # Screenshots: Xvfb + ImageMagick. Audio tests: PulseAudio with its ALSA plugin and tools (a
 # null sink stands in for a sound card). Tests: python3-venv, and a venv at target/ref-venv with

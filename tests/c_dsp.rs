@@ -324,7 +324,7 @@ fn raw_block_copies_or_scales_every_value() {
 
 #[test]
 fn wrong_length_and_non_finite_input_are_refused_with_their_codes() {
-    let windows = vec![vec![1.0_f32, f32::NAN, 2.0, 3.0]];
+    let windows = [vec![1.0_f32, f32::NAN, 2.0, 3.0]];
     let built = build(
         &settings("raw", &[]),
         &DspCInput::Series {
@@ -582,23 +582,54 @@ fn spectral_decimation_and_extra_low_frequency() {
 }
 
 #[test]
+fn spectral_version_1_peaks_and_band_powers() {
+    let windows = motion_windows(62.5, 2.0);
+    for (case, params) in [
+        ("spectral v1 defaults", vec![("fft_length", "128")]),
+        (
+            "spectral v1 filtered 5 peaks threshold 0 fft 64",
+            vec![
+                ("filter_type", "low"),
+                ("filter_cutoff", "10"),
+                ("filter_order", "4"),
+                ("fft_length", "64"),
+                ("spectral_peaks_count", "5"),
+                ("spectral_peaks_threshold", "0"),
+                ("spectral_power_edges", "0.1, 1.5, 3.0, 8.0, 20.0, 31.25"),
+            ],
+        ),
+        (
+            "spectral v1 fft 256 (zero-padded) no peaks, one band",
+            vec![
+                ("fft_length", "256"),
+                ("spectral_peaks_count", "0"),
+                ("spectral_power_edges", "0.0, 40.0"),
+            ],
+        ),
+    ] {
+        let mut params = params;
+        params.push(("implementation_version", "1"));
+        check_series(case, &settings("spectral", &params), 3, 62.5, &windows);
+    }
+}
+
+#[test]
 fn spectral_settings_the_c_export_lacks_are_named() {
     let input = DspCInput::Series {
         axes: 3,
         readings: 100,
         rate_hz: 50.0,
     };
-    for (key, value, named) in [
-        ("analysis_type", "Wavelet", "analysis_type"),
-        ("implementation_version", "1", "implementation_version"),
-    ] {
-        let err = dsp_sources(&settings("spectral", &[(key, value)]), &input).unwrap_err();
-        assert!(
-            matches!(&err, CExportError::Unsupported { setting, .. } if setting == named),
-            "{err}"
-        );
-        assert!(err.to_string().contains("choose"), "{err}");
-    }
+    let err = dsp_sources(
+        &settings("spectral", &[("analysis_type", "Wavelet")]),
+        &input,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, CExportError::Unsupported { setting, .. } if setting == "analysis_type"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("choose FFT"), "{err}");
     // Settings the Rust block refuses are refused the same way.
     let err = dsp_sources(&settings("spectral", &[("fft_length", "48")]), &input).unwrap_err();
     assert!(matches!(err, CExportError::Dsp(_)), "{err}");
@@ -639,7 +670,7 @@ fn audio_windows(rate_hz: f64, seconds: f64) -> Vec<Vec<f32>> {
     // Full scale: a 50 Hz square wave between the int16 limits.
     let square: Vec<f32> = (0..n)
         .map(|i| {
-            if (t(i) * 100.0) as usize % 2 == 0 {
+            if ((t(i) * 100.0) as usize).is_multiple_of(2) {
                 32767.0
             } else {
                 -32768.0
@@ -757,4 +788,128 @@ fn spectrogram_every_version() {
         &[("implementation_version", "3"), ("fft_length", "256")],
     );
     check_series("spectrogram v3 unit range", &settings, 1, 16000.0, &unit);
+}
+
+// ---------------------------------------------------------------- input from a run, timing
+
+#[test]
+fn input_of_a_run_comes_from_the_sensor_and_the_window() {
+    let lab = tinylab::labs::lab("motion").unwrap();
+    let record_json = serde_json::json!({
+        "format_version": 1, "id": "run-001", "created_unix_s": 0,
+        "model": serde_json::to_value(tinylab::models::ModelSettings::default()).unwrap(),
+        "dsp": serde_json::to_value(&lab.dsp).unwrap(),
+        "impulse": serde_json::to_value(&lab.impulse).unwrap(),
+        "labels": ["a", "b"], "input_shape": [63], "parameters": 0, "history": [],
+        "stopped": "finished", "train_seconds": 0.0, "predictions": []
+    });
+    let mut record: tinylab::project::runs::RunRecord =
+        serde_json::from_value(record_json).unwrap();
+    let input = DspCInput::of_run(&record, &lab.sensor).unwrap();
+    assert_eq!(
+        input,
+        DspCInput::Series {
+            axes: 3,
+            readings: 100,
+            rate_hz: 50.0
+        }
+    );
+    assert_eq!(dsp_sources(&record.dsp, &input).unwrap().features_len, 63);
+    record.dsp = tinylab::labs::lab("image").unwrap().dsp;
+    let input = DspCInput::of_run(&record, &lab.sensor).unwrap();
+    assert_eq!(
+        input,
+        DspCInput::Image {
+            width: 96,
+            height: 96
+        }
+    );
+    let mut no_axes = lab.sensor.clone();
+    no_axes.axes.clear();
+    record.dsp = lab.dsp.clone();
+    let err = DspCInput::of_run(&record, &no_axes).unwrap_err();
+    assert!(err.to_string().contains("axes"), "{err}");
+}
+
+/// The README's figures: CPU time per window of the generated C (gcc -O2) on this host.
+/// `cargo test --locked --test c_dsp -- --ignored --nocapture timing`
+#[test]
+#[ignore = "prints timings for the README; run by hand"]
+fn timing_per_window_for_the_readme() {
+    let time = |case: &str, settings: &DspSettings, input: DspCInput, windows: &[Vec<f32>]| {
+        let built = build(settings, &input);
+        let path = built.dir.path().join("time.bin");
+        let bytes: Vec<u8> = windows.iter().flat_map(|w| floats_to_bytes(w)).collect();
+        std::fs::write(&path, bytes).unwrap();
+        let out = Command::new(&built.exes[0])
+            .args(["time", path.to_str().unwrap(), "50"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        println!("{case}: {}", String::from_utf8_lossy(&out.stdout).trim());
+        built
+    };
+    let motion = tinylab::labs::lab("motion").unwrap();
+    let series = |axes, readings, rate_hz| DspCInput::Series {
+        axes,
+        readings,
+        rate_hz,
+    };
+    time(
+        "motion lab spectral",
+        &motion.dsp,
+        series(3, 100, 50.0),
+        &motion_windows(50.0, 2.0),
+    );
+    let kws = tinylab::labs::lab("kws").unwrap();
+    let audio = audio_windows(16000.0, 1.0);
+    time("kws lab MFCC", &kws.dsp, series(1, 16000, 16000.0), &audio);
+    time(
+        "MFE defaults",
+        &settings("mfe", &[]),
+        series(1, 16000, 16000.0),
+        &audio,
+    );
+    time(
+        "spectrogram defaults",
+        &settings("spectrogram", &[]),
+        series(1, 16000, 16000.0),
+        &audio,
+    );
+    let image = tinylab::labs::lab("image").unwrap();
+    let packed: Vec<Vec<f32>> = (0..4)
+        .map(|seed| {
+            picture(96, 96, seed)
+                .chunks_exact(3)
+                .map(|p| {
+                    ((u32::from(p[0]) << 16) | (u32::from(p[1]) << 8) | u32::from(p[2])) as f32
+                })
+                .collect()
+        })
+        .collect();
+    let input = DspCInput::Image {
+        width: 96,
+        height: 96,
+    };
+    let built = time(
+        "image lab packed 96x96 RGB",
+        &image.dsp,
+        input.clone(),
+        &packed,
+    );
+    let frame = built.dir.path().join("frame.bin");
+    let mut bytes = Vec::new();
+    bytes.extend(320u32.to_le_bytes());
+    bytes.extend(240u32.to_le_bytes());
+    bytes.extend(picture(320, 240, 1));
+    std::fs::write(&frame, bytes).unwrap();
+    let out = Command::new(&built.exes[0])
+        .args(["time-image", frame.to_str().unwrap(), "20"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    println!(
+        "image lab tinylab_dsp_image: {}",
+        String::from_utf8_lossy(&out.stdout).trim()
+    );
 }

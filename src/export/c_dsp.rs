@@ -27,6 +27,7 @@ mod emit;
 mod fft;
 mod image;
 mod spectral;
+mod spectral_v1;
 mod speech;
 
 use crate::dsp::block::{BlockInput, DspSettings};
@@ -245,23 +246,13 @@ fn raw_block(settings: &RawSettings, raw_len: usize) -> BlockC {
 int tinylab_dsp(const float *raw, size_t len, float *features)
 {{
     size_t i;
-    if (raw == NULL || features == NULL) {{
-        return TINYLAB_ERR_NULL;
-    }}
-    if (len != TINYLAB_RAW_LEN) {{
-        return TINYLAB_ERR_LEN;
-    }}
-    for (i = 0; i < TINYLAB_RAW_LEN; i++) {{
-        if (!isfinite(raw[i])) {{
-            return TINYLAB_ERR_INPUT;
-        }}
-    }}
-    for (i = 0; i < TINYLAB_RAW_LEN; i++) {{
+{entry}    for (i = 0; i < TINYLAB_RAW_LEN; i++) {{
 {body}
     }}
     return 0;
 }}
-"#
+"#,
+        entry = emit::ENTRY_CHECKS_C
     ));
     BlockC {
         source,

@@ -5,13 +5,14 @@
 //! The version's framing and filterbank rules live in the tables (`speech::framing`,
 //! `speech::filterbanks`), so the C is the same for every version but for those steps.
 
+use super::emit::ENTRY_CHECKS_C;
 use super::emit::{self, CSource};
-use super::speech::{ENTRY_CHECKS_C, emit_cmvnw, emit_frames, emit_mel, framing};
+use super::speech::{MelPlan, emit_cmvnw, emit_frames, emit_mel, framing, mel_plan};
 use super::{BlockC, CExportError, DspCInput};
 use crate::dsp::mfcc::MfccSettings;
 use crate::dsp::mfe::{FULL_SCALE, MfeSettings, PRE_COF};
 use crate::dsp::spectrogram::SpectrogramSettings;
-use crate::dsp::speech::{self, DECIBEL_CEILING, POWER_FLOOR};
+use crate::dsp::speech::{self, DECIBEL_CEILING, MelSettings, POWER_FLOOR};
 
 /// The window's length and rate (audio is one axis; the Rust block has already refused more).
 fn audio_input(input: &DspCInput) -> Result<(usize, f64), CExportError> {
@@ -54,25 +55,21 @@ static double tl_decibels(double power)
 /// MFCC.
 pub(super) fn mfcc(settings: &MfccSettings, input: &DspCInput) -> Result<BlockC, CExportError> {
     let (readings, rate_hz) = audio_input(input)?;
-    let version = settings.implementation_version;
-    let n = speech::check_fft_length(settings.fft_length)?;
-    let frames = framing(
+    let MelPlan { n, frames, bank } = mel_plan(
         readings,
         rate_hz,
-        settings.frame_length,
-        settings.frame_stride,
-        version,
+        &MelSettings {
+            implementation_version: settings.implementation_version,
+            frame_length_s: settings.frame_length,
+            frame_stride_s: settings.frame_stride,
+            num_filters: settings.num_filters as usize,
+            fft_length: speech::check_fft_length(settings.fft_length)?,
+            low_frequency_hz: settings.low_frequency,
+            high_frequency_hz: settings.high_frequency,
+        },
     )?;
     let filters = settings.num_filters as usize;
     let keep = settings.num_cepstral as usize;
-    let bank = speech::filterbanks(
-        filters,
-        n / 2 + 1,
-        rate_hz,
-        settings.low_frequency,
-        settings.high_frequency,
-        version <= 3,
-    )?;
     let dct = speech::Dct::new(filters, keep);
     let (cosines, scales) = dct.tables();
     let shift = settings.pre_shift as usize % readings.max(1);
@@ -154,25 +151,21 @@ int tinylab_dsp(const float *raw, size_t len, float *features)
 /// MFE.
 pub(super) fn mfe(settings: &MfeSettings, input: &DspCInput) -> Result<BlockC, CExportError> {
     let (readings, rate_hz) = audio_input(input)?;
-    let version = settings.implementation_version;
-    let n = speech::check_fft_length(settings.fft_length)?;
-    let frames = framing(
+    let MelPlan { n, frames, bank } = mel_plan(
         readings,
         rate_hz,
-        settings.frame_length,
-        settings.frame_stride,
-        version,
+        &MelSettings {
+            implementation_version: settings.implementation_version,
+            frame_length_s: settings.frame_length,
+            frame_stride_s: settings.frame_stride,
+            num_filters: settings.num_filters as usize,
+            fft_length: speech::check_fft_length(settings.fft_length)?,
+            low_frequency_hz: settings.low_frequency,
+            high_frequency_hz: settings.high_frequency,
+        },
     )?;
     let filters = settings.num_filters as usize;
-    let bank = speech::filterbanks(
-        filters,
-        n / 2 + 1,
-        rate_hz,
-        settings.low_frequency,
-        settings.high_frequency,
-        version <= 3,
-    )?;
-    let decibels = version >= 3;
+    let decibels = settings.implementation_version >= 3;
     let sample = if decibels {
         // Scaled to [-1, 1) and pre-emphasised in float, wrapping around.
         let scale = |index: &str| {

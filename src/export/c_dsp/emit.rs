@@ -38,6 +38,21 @@ pub fn finite(name: &str, value: f64) -> Result<f64, CExportError> {
     }
 }
 
+/// The checks every time-series `tinylab_dsp` starts with (its body declares `size_t i`): NULL
+/// pointers, the length, and NaN or infinity, which the Rust blocks refuse too.
+pub(super) const ENTRY_CHECKS_C: &str = r#"    if (raw == NULL || features == NULL) {
+        return TINYLAB_ERR_NULL;
+    }
+    if (len != TINYLAB_RAW_LEN) {
+        return TINYLAB_ERR_LEN;
+    }
+    for (i = 0; i < TINYLAB_RAW_LEN; i++) {
+        if (!isfinite(raw[i])) {
+            return TINYLAB_ERR_INPUT;
+        }
+    }
+"#;
+
 /// The generated source, assembled in parts: constant tables and buffers first, then functions.
 #[derive(Default)]
 pub struct CSource {

@@ -8,10 +8,11 @@
 //!
 //! The filter and decimation coefficients come from `dsp::filter` (the functions the Rust block
 //! calls), the kept bins and stages from the block's own plan (`spectral::export_plan`).
-//! Version 1 (peaks and band powers) and Wavelet analysis are refused with what to choose.
+//! Version 1 (peaks and band powers) is in [`spectral_v1`]; Wavelet analysis is refused with
+//! what to choose.
 
 use super::emit::{self, CSource};
-use super::{BlockC, CExportError, DspCInput, fft};
+use super::{BlockC, CExportError, DspCInput, fft, spectral_v1};
 use crate::dsp::Signal;
 use crate::dsp::filter::{self, Sos};
 use crate::dsp::spectral::{SpectralSettings, export_plan};
@@ -56,28 +57,19 @@ pub(super) fn generate(
             "choose FFT analysis for a C library export",
         ));
     }
-    if plan.peaks {
-        return Err(unsupported(
-            "implementation_version",
-            plan.version.to_string(),
-            "choose implementation version 4 (or 2 or 3) for a C library export",
-        ));
-    }
     let n = plan.fft_length;
     let mut source = CSource::default();
     let low = plan.version >= 4 && settings.extra_low_freq;
     let double_path = !plan.stages.is_empty();
     // Only the helpers this configuration calls: an unused static function fails -Werror.
-    if double_path {
-        source.code(SOSFILT_C);
-    } else {
+    if double_path || low {
+        source.code(&sosfilt_c("double", ""));
+    }
+    if !double_path {
         source.code(emit::PAIRWISE_BLOCK_C);
         if plan.filter.is_some() {
-            source.code(SOSFILT_F32_C);
+            source.code(&sosfilt_c("float", "_f32"));
         }
-    }
-    if low && !double_path {
-        source.code(SOSFILT_C);
     }
     if double_path || low {
         source.code(DECIMATE_C);
@@ -115,17 +107,23 @@ pub(super) fn generate(
     source.buffer("float", "tl_scaled", readings);
     source.buffer("double", "tl_x", readings);
     source.buffer("double", "tl_power", n / 2 + 1);
-    source.buffer("double", "tl_spectrum", n / 2 + 1);
 
     let statistics = if plan.version >= 4 { 5 } else { 3 };
-    let per_axis = statistics + plan.bins.len();
+    let per_axis = match &plan.peaks {
+        Some((count, _, edges)) => 1 + 2 * count + edges.len().saturating_sub(1),
+        None => statistics + plan.bins.len(),
+    };
     let low_per_axis = 5 + plan.low_bins.len();
     let main_total = per_axis * axes;
     let features_len = main_total + if low { low_per_axis * axes } else { 0 };
 
     let prepare = if plan.stages.is_empty() {
         let filter = if plan.filter.is_some() {
-            format!("        tl_sosfilt_f32(tl_filter_sos, {sections}, tl_scaled, TL_READINGS);\n")
+            format!(
+                "        {{\n            float z[{}] = {{0.0f}};\n            \
+                 (void)tl_sosfilt_f32(tl_filter_sos, {sections}, z, tl_scaled, TL_READINGS, 1);\n        }}\n",
+                2 * sections
+            )
         } else {
             String::new()
         };
@@ -139,7 +137,7 @@ pub(super) fn generate(
         let filter = if plan.filter.is_some() {
             format!(
                 "        {{\n            double z[{}] = {{0.0}};\n            \
-                 tl_sosfilt(tl_filter_sos, {sections}, z, tl_x, n, 1);\n        }}\n",
+                 (void)tl_sosfilt(tl_filter_sos, {sections}, z, tl_x, n, 1);\n        }}\n",
                 2 * sections
             )
         } else {
@@ -162,22 +160,72 @@ pub(super) fn generate(
     } else {
         String::new()
     };
-    let (bins_start, bins_end) = (plan.bins.start, plan.bins.end);
-    let v4 = i32::from(plan.version >= 4);
-    let overlap_step = if settings.do_fft_overlap {
-        n - n / 2
-    } else {
-        n
-    }
-    .max(1);
-    let do_log = i32::from(settings.do_log);
+    let (analysis_c, call) = match &plan.peaks {
+        Some((count, threshold, edges)) => (
+            spectral_v1::peaks_c(&mut source, n, plan.rate_hz, *count, *threshold, edges)?,
+            format!("tl_peak_features(tl_x, n, features + axis * {per_axis});"),
+        ),
+        None => (
+            {
+                source.buffer("double", "tl_spectrum", n / 2 + 1);
+                format!(
+                    "{RMS_C}{MOMENTS_C}{}",
+                    spectrum_c(settings.do_fft_overlap, settings.do_log, n)
+                )
+            },
+            format!(
+                "tl_spectrum_features(tl_x, n, {}, {}, {}, features + axis * {per_axis});",
+                i32::from(plan.version >= 4),
+                plan.bins.start,
+                plan.bins.end
+            ),
+        ),
+    };
     source.code(&format!(
         r#"
 #define TL_READINGS {readings}
 #define TL_AXES {axes}
 
-{STATISTICS_C}
-/* Steps 4-5 of dsp::spectral on a mean-removed signal: RMS, skewness, kurtosis, (spectral
+{analysis_c}
+int tinylab_dsp(const float *raw, size_t len, float *features)
+{{
+    size_t axis;
+    size_t i;
+{entry}    for (axis = 0; axis < TL_AXES; axis++) {{
+        size_t n = TL_READINGS;
+        size_t m = 0;
+        float mean_f = 0.0f;
+        for (i = 0; i < TL_READINGS; i++) {{
+            tl_scaled[i] = raw[i * TL_AXES + axis] * {scale};
+            if (!isfinite(tl_scaled[i])) {{
+                return TINYLAB_ERR_INPUT;
+            }}
+        }}
+{prepare}        {call}
+{low_call}        (void)m;
+        (void)mean_f;
+    }}
+    return 0;
+}}
+"#,
+        scale = emit::float(plan.scale),
+        entry = emit::ENTRY_CHECKS_C,
+    ));
+    Ok(BlockC {
+        source,
+        raw_len: axes * readings,
+        features_len,
+        defines: Vec::new(),
+    })
+}
+
+/// Steps 4–5 of FFT analysis (`tl_spectrum_features`): moments, the max-hold spectrum of frames
+/// every `N` (or `N − N/2` with overlap) samples, spectral moments, the kept bins.
+fn spectrum_c(overlap: bool, do_log: bool, n: usize) -> String {
+    let overlap_step = if overlap { n - n / 2 } else { n }.max(1);
+    let do_log = i32::from(do_log);
+    format!(
+        r#"/* Steps 4-5 of dsp::spectral on a mean-removed signal: RMS, skewness, kurtosis, (spectral
  * skewness and kurtosis), then the powers of bins first..end-1. */
 static void tl_spectrum_features(const double *x, size_t n, int spectral_statistics,
                                  size_t first, size_t end, float *out)
@@ -216,47 +264,8 @@ static void tl_spectrum_features(const double *x, size_t n, int spectral_statist
         *out++ = (float)p;
     }}
 }}
-
-int tinylab_dsp(const float *raw, size_t len, float *features)
-{{
-    size_t axis;
-    size_t i;
-    if (raw == NULL || features == NULL) {{
-        return TINYLAB_ERR_NULL;
-    }}
-    if (len != TINYLAB_RAW_LEN) {{
-        return TINYLAB_ERR_LEN;
-    }}
-    for (i = 0; i < TINYLAB_RAW_LEN; i++) {{
-        if (!isfinite(raw[i])) {{
-            return TINYLAB_ERR_INPUT;
-        }}
-    }}
-    for (axis = 0; axis < TL_AXES; axis++) {{
-        size_t n = TL_READINGS;
-        size_t m = 0;
-        float mean_f = 0.0f;
-        for (i = 0; i < TL_READINGS; i++) {{
-            tl_scaled[i] = raw[i * TL_AXES + axis] * {scale};
-            if (!isfinite(tl_scaled[i])) {{
-                return TINYLAB_ERR_INPUT;
-            }}
-        }}
-{prepare}        tl_spectrum_features(tl_x, n, {v4}, {bins_start}, {bins_end}, features + axis * {per_axis});
-{low_call}        (void)m;
-        (void)mean_f;
-    }}
-    return 0;
-}}
-"#,
-        scale = emit::float(plan.scale),
-    ));
-    Ok(BlockC {
-        source,
-        raw_len: axes * readings,
-        features_len,
-        defines: Vec::new(),
-    })
+"#
+    )
 }
 
 /// Adds `tl_cheby{ratio}_sos` / `_zi` (Edge Impulse's decimation filter and its steady state,
@@ -279,55 +288,38 @@ fn chebyshev_table(
     Ok(())
 }
 
-/// Second-order sections in `double` (in place, keeping every `keep`-th output) and `float`.
-const SOSFILT_C: &str = r#"
-/* scipy's sosfilt (transposed direct form II) over x[0..n) from state z, in place; output i is
- * kept at x[i / keep] when i % keep == 0. Returns the outputs kept. */
-static size_t tl_sosfilt(const double *sos, size_t sections, double *z, double *x, size_t n,
+/// scipy's `sosfilt` in C for `ty` (`double`, or `float` for `float32` data, which SciPy filters
+/// in single precision), named `tl_sosfilt{suffix}`.
+fn sosfilt_c(ty: &str, suffix: &str) -> String {
+    format!(
+        r#"
+/* scipy's sosfilt (transposed direct form II) in {ty} over x[0..n) from state z, in place;
+ * output i is kept at x[i / keep] when i % keep == 0. Returns the outputs kept. */
+static size_t tl_sosfilt{suffix}(const {ty} *sos, size_t sections, {ty} *z, {ty} *x, size_t n,
                          size_t keep)
-{
+{{
     size_t i;
-    for (i = 0; i < n; i++) {
-        double current = x[i];
+    for (i = 0; i < n; i++) {{
+        {ty} current = x[i];
         size_t s;
-        for (s = 0; s < sections; s++) {
-            const double *c = sos + s * 6;
-            double out = c[0] * current + z[s * 2];
+        for (s = 0; s < sections; s++) {{
+            const {ty} *c = sos + s * 6;
+            {ty} out = c[0] * current + z[s * 2];
             z[s * 2] = c[1] * current - c[4] * out + z[s * 2 + 1];
             z[s * 2 + 1] = c[2] * current - c[5] * out;
             current = out;
-        }
-        if (i % keep == 0) {
+        }}
+        if (i % keep == 0) {{
             x[i / keep] = current;
-        }
-    }
+        }}
+    }}
     return (n + keep - 1) / keep;
+}}
+"#
+    )
 }
-"#;
 
-/// `sosfilt` on `float32` data.
-const SOSFILT_F32_C: &str = r#"
-/* sosfilt on float32 data, all in single precision, from a zero state, in place. */
-static void tl_sosfilt_f32(const float *sos, size_t sections, float *x, size_t n)
-{
-    float z[16] = {0.0f};
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float current = x[i];
-        size_t s;
-        for (s = 0; s < sections; s++) {
-            const float *c = sos + s * 6;
-            float out = c[0] * current + z[s * 2];
-            z[s * 2] = c[1] * current - c[4] * out + z[s * 2 + 1];
-            z[s * 2 + 1] = c[2] * current - c[5] * out;
-            current = out;
-        }
-        x[i] = current;
-    }
-}
-"#;
-
-/// Edge Impulse's decimation (after [`SOSFILT_C`]).
+/// Edge Impulse's decimation (after the `double` [`sosfilt_c`]).
 const DECIMATE_C: &str = r#"
 /* Edge Impulse's decimate_simple: the Chebyshev filter from its steady state at x[0], every
  * ratio-th output kept, in place. */
@@ -345,8 +337,8 @@ static size_t tl_decimate(const double *sos, const double *zi, double *x, size_t
 }
 "#;
 
-/// RMS, moments and mean removal in `double`, as `dsp::spectral`.
-const STATISTICS_C: &str = r#"
+/// RMS in `double`, as `dsp::spectral`.
+pub(super) const RMS_C: &str = r#"
 static double tl_rms(const double *x, size_t n)
 {
     double sum = 0.0;
@@ -356,7 +348,10 @@ static double tl_rms(const double *x, size_t n)
     }
     return sqrt(sum / (double)(n > 0 ? n : 1));
 }
+"#;
 
+/// Skewness and kurtosis in `double`, as `dsp::spectral`.
+const MOMENTS_C: &str = r#"
 /* scipy.stats skew and kurtosis (biased; 0 and -3 for numerically constant input). */
 static void tl_moments(const double *x, size_t n, double *skew, double *kurt)
 {

@@ -9,7 +9,7 @@
 
 use super::emit::{self, CSource};
 use super::{CExportError, fft};
-use crate::dsp::speech::{self, CMVN_EPSILON, ENERGY_FLOOR, Framing, MelFilterbank};
+use crate::dsp::speech::{self, CMVN_EPSILON, ENERGY_FLOOR, Framing, MelFilterbank, MelSettings};
 
 /// Adds the framing constants, the frame buffer, the FFT and `tl_frame_power(raw, f, scaled)`,
 /// which fills `tl_power` with frame `f`'s power spectrum. The block provides
@@ -52,20 +52,6 @@ static void tl_frame_power(const float *raw, size_t f, int scaled)
     ));
     Ok(())
 }
-
-/// The checks every audio block's `tinylab_dsp` starts with.
-pub(super) const ENTRY_CHECKS_C: &str = r#"    if (raw == NULL || features == NULL) {
-        return TINYLAB_ERR_NULL;
-    }
-    if (len != TINYLAB_RAW_LEN) {
-        return TINYLAB_ERR_LEN;
-    }
-    for (i = 0; i < TINYLAB_RAW_LEN; i++) {
-        if (!isfinite(raw[i])) {
-            return TINYLAB_ERR_INPUT;
-        }
-    }
-"#;
 
 /// Adds the filterbank (each filter's support `first..first + count` and weights) and
 /// `tl_mel(energies)`: `E[m] = Σ P[k]·H[m][k]` over the support, zeros floored.
@@ -255,4 +241,43 @@ pub(super) fn framing(
         frame_stride_s,
         version,
     )?)
+}
+
+/// The FFT length, framing and filterbank of the MFCC and MFE blocks.
+pub(super) struct MelPlan {
+    /// FFT length.
+    pub(super) n: usize,
+    /// Frames of the window.
+    pub(super) frames: Framing,
+    /// The mel filterbank.
+    pub(super) bank: MelFilterbank,
+}
+
+/// [`MelPlan`] of windows of `readings` at `rate_hz` (versions up to 3 use the old mels, as
+/// `speech::mel_spectrum`).
+pub(super) fn mel_plan(
+    readings: usize,
+    rate_hz: f64,
+    mel: &MelSettings,
+) -> Result<MelPlan, CExportError> {
+    let frames = framing(
+        readings,
+        rate_hz,
+        mel.frame_length_s,
+        mel.frame_stride_s,
+        mel.implementation_version,
+    )?;
+    let bank = speech::filterbanks(
+        mel.num_filters,
+        mel.fft_length / 2 + 1,
+        rate_hz,
+        mel.low_frequency_hz,
+        mel.high_frequency_hz,
+        mel.implementation_version <= 3,
+    )?;
+    Ok(MelPlan {
+        n: mel.fft_length,
+        frames,
+        bank,
+    })
 }
