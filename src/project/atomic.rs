@@ -116,3 +116,43 @@ fn sync_parent_dir(path: &Path) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_folder_is_replaced_whole_and_bad_names_change_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("out").join("lib");
+        let first = [
+            ("a.h".to_owned(), b"one".to_vec()),
+            ("b.c".to_owned(), b"two".to_vec()),
+        ];
+        write_dir_atomic(&target, &first).unwrap();
+        assert_eq!(names(&target), ["a.h", "b.c"]);
+        // The second export has other files: nothing of the first one is left.
+        write_dir_atomic(&target, &[("c.c".to_owned(), b"three".to_vec())]).unwrap();
+        assert_eq!(names(&target), ["c.c"]);
+        assert_eq!(fs::read(target.join("c.c")).unwrap(), b"three");
+        // A bad name is refused before anything is touched.
+        let bad = [
+            ("ok.c".to_owned(), Vec::new()),
+            ("../x".to_owned(), Vec::new()),
+        ];
+        assert!(write_dir_atomic(&target, &bad).is_err());
+        assert_eq!(names(&target), ["c.c"]);
+        // No temp or old folders are left beside the target.
+        assert_eq!(names(&root.path().join("out")), ["lib"]);
+    }
+}
