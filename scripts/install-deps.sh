@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages TinyLab needs to build, run and test, if any is missing.
 # Build: pkg-config + libudev-dev (serial port enumeration), libasound2-dev (cpal, audio),
-# libclang-dev (bindgen, for nokhwa's V4L2 webcam bindings). Run:
+# libclang-dev (bindgen, for nokhwa's V4L2 webcam bindings); build-essential's gcc also
+# compiles the generated C library in tests/c_dsp.rs and tests/c_library.rs. Run:
 # X11/Wayland client libraries and Mesa's software OpenGL (the window renders with glow).
 # Screenshots: Xvfb + ImageMagick. Audio tests: PulseAudio with its ALSA plugin and tools (a
 # null sink stands in for a sound card). Tests: python3-venv, and a venv at target/ref-venv with
@@ -20,6 +21,8 @@ packages=(
   dataset-fashion-mnist
   # The SSH deploy test starts a real sshd on 127.0.0.1 and deploys through ssh/scp.
   openssh-server openssh-client
+  # The C library export's tests compile the generated C with clang as well as gcc.
+  clang-14
 )
 missing=()
 for p in "${packages[@]}"; do

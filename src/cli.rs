@@ -53,6 +53,8 @@ pub enum ExportFormatArg {
     TfliteInt8,
     /// Its int8 model as a C array for TensorFlow Lite Micro, into the folder OUT.
     CArray,
+    /// The C99 library (int8 model as straight-line C + the DSP block), into the folder OUT.
+    CLibrary,
 }
 
 /// The subcommands.
@@ -160,7 +162,8 @@ pub enum CliCommand {
     },
     /// Export the dataset into OUT/training and OUT/testing, as Edge Impulse lays it out
     /// (csv, ei-json), or a trained model (tflite-f32, tflite-int8: the file OUT and labels.txt
-    /// beside it; c-array: model.h, model.cc, labels.txt in the folder OUT).
+    /// beside it; c-array: model.h, model.cc, labels.txt in the folder OUT; c-library:
+    /// tinylab_model.h/.c and tinylab_dsp.h/.c in the folder OUT).
     Export {
         /// Project folder.
         dir: PathBuf,
@@ -377,6 +380,9 @@ pub fn run(command: CliCommand) -> Result<()> {
                 }
                 ExportFormatArg::CArray => {
                     return model_cli::export_model(dir, run, ModelFormat::CArray, out);
+                }
+                ExportFormatArg::CLibrary => {
+                    return model_cli::export_model(dir, run, ModelFormat::CLibrary, out);
                 }
             };
             run_job(

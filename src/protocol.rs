@@ -33,11 +33,19 @@ pub enum ModelFormat {
     TfliteInt8,
     /// The int8 `.tflite` as a C array (`model.h`, `model.cc`, `labels.txt`) for TFLM.
     CArray,
+    /// The C99 library: the int8 model as straight-line C and the DSP block, in a folder
+    /// (`tinylab_model.h/.c`, `tinylab_dsp.h/.c`).
+    CLibrary,
 }
 
 impl ModelFormat {
     /// Every format, in the order the Deploy panel lists them.
-    pub const ALL: [Self; 3] = [Self::TfliteInt8, Self::TfliteF32, Self::CArray];
+    pub const ALL: [Self; 4] = [
+        Self::TfliteInt8,
+        Self::TfliteF32,
+        Self::CArray,
+        Self::CLibrary,
+    ];
 
     /// The CLI's name (`--format`).
     pub fn id(self) -> &'static str {
@@ -45,6 +53,7 @@ impl ModelFormat {
             Self::TfliteF32 => "tflite-f32",
             Self::TfliteInt8 => "tflite-int8",
             Self::CArray => "c-array",
+            Self::CLibrary => "c-library",
         }
     }
 
@@ -54,7 +63,15 @@ impl ModelFormat {
             Self::TfliteF32 => "TensorFlow Lite, float32 (.tflite)",
             Self::TfliteInt8 => "TensorFlow Lite, int8 (.tflite)",
             Self::CArray => "C array for TensorFlow Lite Micro (model.h, model.cc)",
+            Self::CLibrary => {
+                "C library: model and DSP as plain C99 (tinylab_model.c, tinylab_dsp.c)"
+            }
         }
+    }
+
+    /// Whether the export is a folder (else one file and `labels.txt` beside it).
+    pub fn is_folder(self) -> bool {
+        matches!(self, Self::CArray | Self::CLibrary)
     }
 
     /// A file or folder name to start from.
@@ -63,6 +80,7 @@ impl ModelFormat {
             Self::TfliteF32 => format!("{run}-float32.tflite"),
             Self::TfliteInt8 => format!("{run}-int8.tflite"),
             Self::CArray => format!("{run}-c-array"),
+            Self::CLibrary => format!("{run}-c-library"),
         }
     }
 }

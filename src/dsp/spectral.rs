@@ -589,6 +589,73 @@ impl<'a> Plan<'a> {
     }
 }
 
+/// What the C library export (`export::c_dsp`) bakes in: the block's validated plan for one
+/// window shape, in the terms the generated C needs.
+pub(crate) struct ExportPlan {
+    /// The implementation version.
+    pub(crate) version: u32,
+    /// `scale_axes` as the block applies it, in `f32`.
+    pub(crate) scale: f32,
+    /// Decimation stages (3 and 10), in order.
+    pub(crate) stages: Vec<usize>,
+    /// The Butterworth filter (coefficients rounded to `f32`), if one runs.
+    pub(crate) filter: Option<Sos>,
+    /// FFT length `N`.
+    pub(crate) fft_length: usize,
+    /// Wavelet analysis (else FFT).
+    pub(crate) wavelet: bool,
+    /// Version 1: peaks per axis, the smallest peak height kept, and the band edges in Hz
+    /// (else the max-hold spectrum).
+    pub(crate) peaks: Option<(usize, f64, Vec<f64>)>,
+    /// Sampling rate after decimation, Hz.
+    pub(crate) rate_hz: f64,
+    /// The spectral bins kept at the (decimated) rate.
+    pub(crate) bins: std::ops::Range<usize>,
+    /// The bins kept by the `extra_low_freq` features, at a tenth of that rate.
+    pub(crate) low_bins: std::ops::Range<usize>,
+}
+
+/// The block's plan for windows like `signal`, checked as [`features`] checks it.
+pub(crate) fn export_plan(
+    settings: &SpectralSettings,
+    signal: &Signal,
+    axis_names: &[String],
+) -> Result<ExportPlan, DspError> {
+    let plan = Plan::new(settings, signal, axis_names)?;
+    Ok(ExportPlan {
+        version: plan.version,
+        scale: plan.scale,
+        bins: kept_bins(&plan, plan.fft_length, plan.rate_hz),
+        low_bins: kept_bins(&plan, plan.fft_length, plan.rate_hz / 10.0),
+        wavelet: matches!(plan.analysis, Analysis::Wavelet { .. }),
+        peaks: match &plan.analysis {
+            Analysis::Peaks {
+                count,
+                threshold,
+                edges,
+            } => Some((*count, *threshold, edges.clone())),
+            _ => None,
+        },
+        rate_hz: plan.rate_hz,
+        stages: plan.stages,
+        filter: plan.filter,
+        fft_length: plan.fft_length,
+    })
+}
+
+/// Version 1's frequency of amplitude bin `k` of `half`: `np.linspace(0, rate/2, half)[k]` as
+/// the block computes it (the last point exactly `rate/2`).
+pub(crate) fn peak_frequency(k: usize, half: usize, rate_hz: f64) -> f64 {
+    let top = 1.0 / (2.0 * (1.0 / rate_hz));
+    if half > 1 && k + 1 == half {
+        top
+    } else if half > 1 {
+        k as f64 * (top / (half - 1) as f64)
+    } else {
+        0.0
+    }
+}
+
 /// Readings needed in the window for `samples` to remain after decimating by `ratio`
 /// (`⌈n / ratio⌉ ≥ samples`).
 fn readings_before(samples: usize, ratio: usize) -> usize {
@@ -816,16 +883,7 @@ fn peaks_features(
         .take(half)
         .map(|c| 2.0 / n as f64 * c.norm())
         .collect();
-    let top = 1.0 / (2.0 * (1.0 / rate));
-    let frequency = |k: usize| {
-        if half > 1 && k + 1 == half {
-            top
-        } else if half > 1 {
-            k as f64 * (top / (half - 1) as f64)
-        } else {
-            0.0
-        }
-    };
+    let frequency = |k: usize| peak_frequency(k, half, rate);
     let mut peaks: Vec<(f64, f64)> = peak_indexes(&amplitude)
         .into_iter()
         .filter_map(|k| {

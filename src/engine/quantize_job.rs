@@ -10,9 +10,9 @@
 use super::dataset_jobs::JobOutput;
 use super::features_job::{self, FeaturePlan, FeatureSet};
 use super::jobs::{JobContext, JobError, failed};
-use crate::export::{c_array, tflite};
+use crate::export::{c_array, c_library, tflite};
 use crate::nn::metrics::{Evaluation, argmax};
-use crate::project::atomic::write_bytes_atomic;
+use crate::project::atomic::{write_bytes_atomic, write_dir_atomic};
 use crate::project::runs::{self, StoredRun};
 use crate::project::sample::Split;
 use crate::protocol::ModelFormat;
@@ -257,7 +257,7 @@ pub fn export_model(
     let dir = runs::run_dir(project_dir, run);
     let model_file = match format {
         ModelFormat::TfliteF32 => runs::FLOAT_TFLITE,
-        ModelFormat::TfliteInt8 | ModelFormat::CArray => runs::INT8_TFLITE,
+        ModelFormat::TfliteInt8 | ModelFormat::CArray | ModelFormat::CLibrary => runs::INT8_TFLITE,
     };
     let bytes = std::fs::read(dir.join(model_file)).map_err(|e| {
         failed(format!(
@@ -285,6 +285,7 @@ pub fn export_model(
                 labels_path.display()
             ))
         }
+        ModelFormat::CLibrary => export_c_library(project_dir, &stored, &bytes, path),
         ModelFormat::CArray => {
             std::fs::create_dir_all(path)
                 .map_err(|e| failed(format!("{}: {e}", path.display())))?;
@@ -301,6 +302,47 @@ pub fn export_model(
             ))
         }
     }
+}
+
+/// Writes the C library of `stored` (int8 model bytes `int8_tflite`) into the folder `path`,
+/// replacing it whole; returns what was written with the RAM and flash figures.
+fn export_c_library(
+    project_dir: &Path,
+    stored: &StoredRun,
+    int8_tflite: &[u8],
+    path: &Path,
+) -> Result<String, JobError> {
+    let project_file = project_dir.join(crate::project::PROJECT_FILE);
+    let settings: crate::project::ProjectFile = std::fs::read_to_string(&project_file)
+        .map_err(|e| e.to_string())
+        .and_then(|text| toml::from_str(&text).map_err(|e| e.to_string()))
+        .map_err(|e| failed(format!("{}: {e}", project_file.display())))?;
+    let graph = tflite::read(int8_tflite).map_err(failed)?;
+    let generated = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let library = c_library::library_files(
+        stored,
+        &graph,
+        &settings.name,
+        &settings.sensor,
+        &c_library::utc_date(generated),
+    )
+    .map_err(failed)?;
+    let files: Vec<(String, Vec<u8>)> = library
+        .files
+        .iter()
+        .map(|(name, text)| (name.clone(), text.clone().into_bytes()))
+        .collect();
+    write_dir_atomic(path, &files).map_err(|e| failed(format!("{}: {e}", path.display())))?;
+    let names: Vec<&str> = library.files.iter().map(|(n, _)| n.as_str()).collect();
+    Ok(format!(
+        "wrote {} in {} (TINYLAB_RAW_LEN {}); {}",
+        names.join(", "),
+        path.display(),
+        library.raw_len,
+        library.summary()
+    ))
 }
 
 /// `labels.txt`: one label per line, in the model's output order.

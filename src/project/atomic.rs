@@ -36,6 +36,63 @@ pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic(path, |w| w.write_all(bytes))
 }
 
+/// Writes the folder `path` with exactly `files` (`(name, bytes)`, plain names), replacing any
+/// folder there: every file is written and flushed in a sibling temp folder, then the old folder
+/// is renamed aside, the new one renamed into place and the old one removed. A reader sees the
+/// old folder or the new one whole, never a mix; a crash between the two renames leaves the old
+/// folder beside the target as `.<name>.<pid>.old`.
+pub fn write_dir_atomic(path: &Path, files: &[(String, Vec<u8>)]) -> io::Result<()> {
+    if let Some(bad) = files
+        .iter()
+        .find(|(name, _)| name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.'))
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{:?} is not a plain file name", bad.0),
+        ));
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)?;
+    }
+    let tmp = temp_path_for(path);
+    let result = (|| {
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp)?;
+        }
+        fs::create_dir(&tmp)?;
+        for (name, bytes) in files {
+            let mut file = File::create(tmp.join(name))?;
+            file.write_all(bytes)?;
+            file.sync_all()?;
+        }
+        sync_parent_dir(&tmp.join("x"));
+        if path.exists() {
+            let old = path.with_file_name(format!(
+                ".{}.{}.old",
+                path.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                std::process::id()
+            ));
+            fs::rename(path, &old)?;
+            if let Err(e) = fs::rename(&tmp, path) {
+                // Put the old folder back; the new one stays in the temp folder to be removed.
+                let _ = fs::rename(&old, path);
+                return Err(e);
+            }
+            let _ = fs::remove_dir_all(&old);
+        } else {
+            fs::rename(&tmp, path)?;
+        }
+        sync_parent_dir(path);
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
 /// The temp file used while `path` is being written: hidden, same directory, unique per process.
 pub fn temp_path_for(path: &Path) -> PathBuf {
     let name = path
@@ -57,5 +114,45 @@ fn sync_parent_dir(path: &Path) {
         if let Ok(dir) = File::open(dir) {
             let _ = dir.sync_all();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_folder_is_replaced_whole_and_bad_names_change_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("out").join("lib");
+        let first = [
+            ("a.h".to_owned(), b"one".to_vec()),
+            ("b.c".to_owned(), b"two".to_vec()),
+        ];
+        write_dir_atomic(&target, &first).unwrap();
+        assert_eq!(names(&target), ["a.h", "b.c"]);
+        // The second export has other files: nothing of the first one is left.
+        write_dir_atomic(&target, &[("c.c".to_owned(), b"three".to_vec())]).unwrap();
+        assert_eq!(names(&target), ["c.c"]);
+        assert_eq!(fs::read(target.join("c.c")).unwrap(), b"three");
+        // A bad name is refused before anything is touched.
+        let bad = [
+            ("ok.c".to_owned(), Vec::new()),
+            ("../x".to_owned(), Vec::new()),
+        ];
+        assert!(write_dir_atomic(&target, &bad).is_err());
+        assert_eq!(names(&target), ["c.c"]);
+        // No temp or old folders are left beside the target.
+        assert_eq!(names(&root.path().join("out")), ["lib"]);
     }
 }

@@ -75,7 +75,7 @@ pub fn deploy_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
             .to_string();
     }
     ui.horizontal(|ui| {
-        let folder = app.forms.deploy.format == ModelFormat::CArray;
+        let folder = app.forms.deploy.format.is_folder();
         ui.label(if folder { "Folder:" } else { "File:" });
         ui.add(egui::TextEdit::singleline(&mut app.forms.deploy.path).desired_width(420.0));
         if ui.button("Choose…").clicked() {
@@ -101,7 +101,8 @@ pub fn deploy_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     ui.add_space(6.0);
     ui.weak(
         "The .tflite files open in LiteRT, TensorFlow Lite Micro and Netron; the C array is the \
-         model as `alignas(16) const unsigned char g_model[]` for a TFLM sketch.",
+         model as `alignas(16) const unsigned char g_model[]` for a TFLM sketch; the C library needs \
+         no runtime at all: tinylab_classify(raw, len, scores) runs the DSP and the int8 model.",
     );
     super::boards_ui::boards_ui(app, ui);
 }
