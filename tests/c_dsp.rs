@@ -614,22 +614,67 @@ fn spectral_version_1_peaks_and_band_powers() {
 }
 
 #[test]
-fn spectral_settings_the_c_export_lacks_are_named() {
+fn spectral_wavelet_analysis_single_and_double_precision() {
+    // 4 s: decimation by 3 leaves 134 samples, the 128 a level-2 transform needs.
+    let windows = motion_windows(100.0, 4.0);
+    for (wavelet, level, ratio, filter) in [
+        ("db4", "1", "1", "none"),
+        ("haar", "2", "1", "low"),
+        ("sym5", "0", "1", "none"),
+        ("coif2", "2", "1", "high"),
+        ("bior3.5", "1", "1", "none"),
+        ("rbio2.8", "1", "1", "none"),
+        ("db10", "2", "3", "none"),
+        ("db2", "1", "3", "low"),
+    ] {
+        let case = format!("wavelet {wavelet} level {level} decimation {ratio} filter {filter}");
+        let settings = settings(
+            "spectral",
+            &[
+                ("analysis_type", "Wavelet"),
+                ("wavelet", wavelet),
+                ("wavelet_level", level),
+                ("input_decimation_ratio", ratio),
+                ("filter_type", filter),
+                ("filter_cutoff", "8"),
+                ("filter_order", "4"),
+                ("extra_low_freq", "true"),
+            ],
+        );
+        check_series(&case, &settings, 3, 100.0, &windows);
+    }
+}
+
+/// Every wavelet Edge Impulse offers exports; the C of a few long ones runs above.
+#[test]
+fn every_wavelet_exports() {
+    let input = DspCInput::Series {
+        axes: 1,
+        readings: 256,
+        rate_hz: 100.0,
+    };
+    for wavelet in tinylab::dsp::wavelet::WAVELETS {
+        let settings = settings(
+            "spectral",
+            &[
+                ("analysis_type", "Wavelet"),
+                ("wavelet", wavelet),
+                ("wavelet_level", "2"),
+            ],
+        );
+        let c = dsp_sources(&settings, &input).unwrap_or_else(|e| panic!("{wavelet}: {e}"));
+        assert_eq!(c.features_len, 42, "{wavelet}");
+        check_text(&c);
+    }
+}
+
+#[test]
+fn spectral_settings_the_rust_block_refuses_are_refused() {
     let input = DspCInput::Series {
         axes: 3,
         readings: 100,
         rate_hz: 50.0,
     };
-    let err = dsp_sources(
-        &settings("spectral", &[("analysis_type", "Wavelet")]),
-        &input,
-    )
-    .unwrap_err();
-    assert!(
-        matches!(&err, CExportError::Unsupported { setting, .. } if setting == "analysis_type"),
-        "{err}"
-    );
-    assert!(err.to_string().contains("choose FFT"), "{err}");
     // Settings the Rust block refuses are refused the same way.
     let err = dsp_sources(&settings("spectral", &[("fft_length", "48")]), &input).unwrap_err();
     assert!(matches!(err, CExportError::Dsp(_)), "{err}");

@@ -234,7 +234,7 @@ fn decompose<T: Sample>(x: &[f64], low: &[T], high: &[T], level: u32) -> Vec<Vec
 /// A filter as PyWavelets holds it for `float32` data: each coefficient rounded to `f32`,
 /// except Coiflets, whose single-precision taps are the unscaled coefficient times `√2`, both
 /// rounded to `f32` and multiplied in `f32`.
-fn single(name: &str, filter: &[f64]) -> Vec<f32> {
+pub(crate) fn single(name: &str, filter: &[f64]) -> Vec<f32> {
     let sqrt2 = std::f64::consts::SQRT_2;
     if name.starts_with("coif") {
         filter

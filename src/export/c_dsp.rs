@@ -18,17 +18,20 @@
 //! - Image projects (`TINYLAB_DSP_IMAGE 1`): `tinylab_dsp_image(rgb888, width, height,
 //!   features)` resizes a frame of any size as `dsp::image` does, then the colour step.
 //!
-//! Blocks: raw, image, spectral analysis versions 2–4 with FFT analysis (every filter, input
-//! decimation, `extra_low_freq`), MFCC, MFE and spectrogram versions 1–4. Spectral analysis
-//! version 1 and Wavelet analysis give [`CExportError::Unsupported`], naming what to choose.
+//! Blocks: raw, image, spectral analysis versions 1–4 (FFT analysis with every filter, input
+//! decimation and `extra_low_freq`; version 1's peaks and band powers; Wavelet analysis with the
+//! 50 wavelets), MFCC, MFE and spectrogram versions 1–4: every setting the Rust blocks accept.
+//! What the Rust block refuses is refused the same way ([`CExportError::Dsp`]).
 
 mod audio;
 mod emit;
 mod fft;
 mod image;
+mod signal_c;
 mod spectral;
 mod spectral_v1;
 mod speech;
+mod wavelet;
 
 use crate::dsp::block::{BlockInput, DspSettings};
 use crate::dsp::image::ImageInput;

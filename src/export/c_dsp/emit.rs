@@ -125,63 +125,68 @@ impl CSource {
     }
 }
 
-/// The C helper [`pairwise_sum_f32`]'s expressions call: numpy's pairwise block of at most 128
-/// `float32` values (fewer than 8 summed in order; else 8 lanes, each whole further block of 8
-/// added lane by lane, combined `((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7))`, then the rest in order).
-pub const PAIRWISE_BLOCK_C: &str = r#"
-/* numpy's pairwise float32 sum of one block of at most 128 values (dsp::wavelet::numpy_mean). */
-static float tl_pairwise_block(const float *a, size_t n)
-{
+/// The C helper [`pairwise_sum`]'s expressions call, `tl_pairwise_{ty}`: numpy's pairwise block
+/// of at most 128 values of `ty` (`float` or `double`): fewer than 8 summed in order; else 8
+/// lanes, each whole further block of 8 added lane by lane, combined
+/// `((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7))`, then the rest in order.
+pub fn pairwise_block_c(ty: &str) -> String {
+    format!(
+        r#"
+/* numpy's pairwise {ty} sum of one block of at most 128 values (dsp::wavelet::numpy_mean). */
+static {ty} tl_pairwise_{ty}(const {ty} *a, size_t n)
+{{
     size_t i;
     size_t whole;
-    float r[8];
-    float head;
-    if (n < 8) {
-        float s = 0.0f;
-        for (i = 0; i < n; i++) {
+    {ty} r[8];
+    {ty} head;
+    if (n < 8) {{
+        {ty} s = 0;
+        for (i = 0; i < n; i++) {{
             s += a[i];
-        }
+        }}
         return s;
-    }
+    }}
     whole = n - n % 8;
-    for (i = 0; i < 8; i++) {
+    for (i = 0; i < 8; i++) {{
         r[i] = a[i];
-    }
-    for (i = 8; i < whole; i += 8) {
+    }}
+    for (i = 8; i < whole; i += 8) {{
         size_t lane;
-        for (lane = 0; lane < 8; lane++) {
+        for (lane = 0; lane < 8; lane++) {{
             r[lane] += a[i + lane];
-        }
-    }
+        }}
+    }}
     head = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (i = whole; i < n; i++) {
+    for (i = whole; i < n; i++) {{
         head += a[i];
-    }
+    }}
     return head;
+}}
+"#
+    )
 }
-"#;
 
-/// numpy's pairwise sum of the `len` `float32` values of the C array `array`, as one C
-/// expression over [`PAIRWISE_BLOCK_C`] calls: numpy splits a block longer than 128 values at a
+/// numpy's pairwise sum of the `len` values of type `ty` of the C array `array`, as one C
+/// expression over [`pairwise_block_c`] calls: numpy splits a block longer than 128 values at a
 /// multiple of 8 below its half and adds the two sums. The split tree depends only on `len`, so
 /// it is unrolled here, at export time (depth `log2(len / 128)`), and the C has no recursion.
 /// Mirrors `dsp::wavelet::numpy_mean`, which the Rust DSP uses.
-pub fn pairwise_sum_f32(array: &str, len: usize) -> String {
+pub fn pairwise_sum(ty: &str, array: &str, len: usize) -> String {
     let mut out = String::new();
-    pairwise_into(&mut out, array, 0, len);
+    pairwise_into(&mut out, ty, array, 0, len);
     out
 }
 
-fn pairwise_into(out: &mut String, array: &str, start: usize, len: usize) {
+fn pairwise_into(out: &mut String, ty: &str, array: &str, start: usize, len: usize) {
     if len <= 128 {
-        out.push_str(&format!("tl_pairwise_block({array} + {start}, {len})"));
+        out.push_str(&format!("tl_pairwise_{ty}({array} + {start}, {len})"));
     } else {
         let half = len / 2;
         let left = half - half % 8;
         out.push('(');
-        pairwise_into(out, array, start, left);
+        pairwise_into(out, ty, array, start, left);
         out.push_str(" + ");
-        pairwise_into(out, array, start + left, len - left);
+        pairwise_into(out, ty, array, start + left, len - left);
         out.push(')');
     }
 }

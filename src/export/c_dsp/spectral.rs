@@ -8,18 +8,14 @@
 //!
 //! The filter and decimation coefficients come from `dsp::filter` (the functions the Rust block
 //! calls), the kept bins and stages from the block's own plan (`spectral::export_plan`).
-//! Version 1 (peaks and band powers) is in [`spectral_v1`]; Wavelet analysis is refused with
-//! what to choose.
+//! Version 1 (peaks and band powers) is in [`spectral_v1`], Wavelet analysis in [`wavelet`].
 
 use super::emit::{self, CSource};
-use super::{BlockC, CExportError, DspCInput, fft, spectral_v1};
+use super::signal_c::{DECIMATE_C, MOMENTS_C, REMOVE_MEAN_C, RMS_C, chebyshev_table, sosfilt_c};
+use super::{BlockC, CExportError, DspCInput, fft, spectral_v1, wavelet};
 use crate::dsp::Signal;
-use crate::dsp::filter::{self, Sos};
 use crate::dsp::spectral::{SpectralSettings, export_plan};
-
-/// The Chebyshev decimation filter Edge Impulse uses (`cheby1(8, 0.05, 0.8 / ratio)`).
-const DECIMATION_ORDER: u32 = 8;
-const DECIMATION_RIPPLE_DB: f64 = 0.05;
+use crate::dsp::wavelet::Precision;
 
 /// Generates the spectral-analysis block's C.
 pub(super) fn generate(
@@ -36,12 +32,6 @@ pub(super) fn generate(
             "spectral analysis reads time series, not images".to_owned(),
         ));
     };
-    let unsupported = |setting: &str, value: String, instead: &str| CExportError::Unsupported {
-        block: "spectral-analysis".to_owned(),
-        setting: setting.to_owned(),
-        value,
-        instead: instead.to_owned(),
-    };
     let zeros = vec![0.0_f32; axes * readings];
     let names: Vec<String> = (0..axes).map(|a| format!("axis{a}")).collect();
     let signal = Signal {
@@ -50,23 +40,17 @@ pub(super) fn generate(
         values: &zeros,
     };
     let plan = export_plan(settings, &signal, &names)?;
-    if plan.wavelet {
-        return Err(unsupported(
-            "analysis_type",
-            settings.analysis_type.clone(),
-            "choose FFT analysis for a C library export",
-        ));
-    }
     let n = plan.fft_length;
     let mut source = CSource::default();
-    let low = plan.version >= 4 && settings.extra_low_freq;
+    // The low-frequency features belong to FFT analysis only, as in the Rust block.
+    let low = plan.version >= 4 && settings.extra_low_freq && !plan.wavelet;
     let double_path = !plan.stages.is_empty();
     // Only the helpers this configuration calls: an unused static function fails -Werror.
     if double_path || low {
         source.code(&sosfilt_c("double", ""));
     }
     if !double_path {
-        source.code(emit::PAIRWISE_BLOCK_C);
+        source.code(&emit::pairwise_block_c("float"));
         if plan.filter.is_some() {
             source.code(&sosfilt_c("float", "_f32"));
         }
@@ -77,7 +61,10 @@ pub(super) fn generate(
     if double_path || low {
         source.code(REMOVE_MEAN_C);
     }
-    fft::emit(&mut source, n)?;
+    if !plan.wavelet {
+        fft::emit(&mut source, n)?;
+        source.buffer("double", "tl_power", n / 2 + 1);
+    }
 
     // Lengths after each decimation stage, `ceil(len / ratio)`.
     let mut length = readings;
@@ -106,10 +93,10 @@ pub(super) fn generate(
     }
     source.buffer("float", "tl_scaled", readings);
     source.buffer("double", "tl_x", readings);
-    source.buffer("double", "tl_power", n / 2 + 1);
 
     let statistics = if plan.version >= 4 { 5 } else { 3 };
     let per_axis = match &plan.peaks {
+        _ if plan.wavelet => 14 * (settings.wavelet_level as usize + 1),
         Some((count, _, edges)) => 1 + 2 * count + edges.len().saturating_sub(1),
         None => statistics + plan.bins.len(),
     };
@@ -131,7 +118,7 @@ pub(super) fn generate(
             "{filter}        mean_f = (float)((double)({}) / (double)TL_READINGS);\n        \
              for (i = 0; i < TL_READINGS; i++) {{\n            \
              tl_x[i] = (double)(tl_scaled[i] - mean_f);\n        }}\n",
-            emit::pairwise_sum_f32("tl_scaled", readings)
+            emit::pairwise_sum("float", "tl_scaled", readings)
         )
     } else {
         let filter = if plan.filter.is_some() {
@@ -161,6 +148,24 @@ pub(super) fn generate(
         String::new()
     };
     let (analysis_c, call) = match &plan.peaks {
+        _ if plan.wavelet => (
+            {
+                let precision = if double_path {
+                    Precision::Double
+                } else {
+                    Precision::Single
+                };
+                let c = wavelet::wavelet_c(
+                    &mut source,
+                    &settings.wavelet,
+                    settings.wavelet_level,
+                    precision,
+                    length,
+                )?;
+                format!("{MOMENTS_C}{c}")
+            },
+            format!("tl_wavelet_features(tl_x, n, features + axis * {per_axis});"),
+        ),
         Some((count, threshold, edges)) => (
             spectral_v1::peaks_c(&mut source, n, plan.rate_hz, *count, *threshold, edges)?,
             format!("tl_peak_features(tl_x, n, features + axis * {per_axis});"),
@@ -267,138 +272,3 @@ static void tl_spectrum_features(const double *x, size_t n, int spectral_statist
 "#
     )
 }
-
-/// Adds `tl_cheby{ratio}_sos` / `_zi` (Edge Impulse's decimation filter and its steady state,
-/// from `dsp::filter`) once per ratio.
-fn chebyshev_table(
-    source: &mut CSource,
-    ratio: usize,
-    done: &mut Vec<usize>,
-) -> Result<(), CExportError> {
-    if done.contains(&ratio) {
-        return Ok(());
-    }
-    done.push(ratio);
-    let sos: Sos =
-        filter::chebyshev1_low(DECIMATION_ORDER, DECIMATION_RIPPLE_DB, 0.8 / ratio as f64)?;
-    let flat: Vec<f64> = sos.sections.iter().flatten().copied().collect();
-    let zi: Vec<f64> = sos.steady_state().into_iter().flatten().collect();
-    source.doubles(&format!("tl_cheby{ratio}_sos"), &flat)?;
-    source.doubles(&format!("tl_cheby{ratio}_zi"), &zi)?;
-    Ok(())
-}
-
-/// scipy's `sosfilt` in C for `ty` (`double`, or `float` for `float32` data, which SciPy filters
-/// in single precision), named `tl_sosfilt{suffix}`.
-fn sosfilt_c(ty: &str, suffix: &str) -> String {
-    format!(
-        r#"
-/* scipy's sosfilt (transposed direct form II) in {ty} over x[0..n) from state z, in place;
- * output i is kept at x[i / keep] when i % keep == 0. Returns the outputs kept. */
-static size_t tl_sosfilt{suffix}(const {ty} *sos, size_t sections, {ty} *z, {ty} *x, size_t n,
-                         size_t keep)
-{{
-    size_t i;
-    for (i = 0; i < n; i++) {{
-        {ty} current = x[i];
-        size_t s;
-        for (s = 0; s < sections; s++) {{
-            const {ty} *c = sos + s * 6;
-            {ty} out = c[0] * current + z[s * 2];
-            z[s * 2] = c[1] * current - c[4] * out + z[s * 2 + 1];
-            z[s * 2 + 1] = c[2] * current - c[5] * out;
-            current = out;
-        }}
-        if (i % keep == 0) {{
-            x[i / keep] = current;
-        }}
-    }}
-    return (n + keep - 1) / keep;
-}}
-"#
-    )
-}
-
-/// Edge Impulse's decimation (after the `double` [`sosfilt_c`]).
-const DECIMATE_C: &str = r#"
-/* Edge Impulse's decimate_simple: the Chebyshev filter from its steady state at x[0], every
- * ratio-th output kept, in place. */
-static size_t tl_decimate(const double *sos, const double *zi, double *x, size_t n, size_t ratio)
-{
-    double z[8];
-    size_t j;
-    if (n == 0) {
-        return 0;
-    }
-    for (j = 0; j < 8; j++) {
-        z[j] = zi[j] * x[0];
-    }
-    return tl_sosfilt(sos, 4, z, x, n, ratio);
-}
-"#;
-
-/// RMS in `double`, as `dsp::spectral`.
-pub(super) const RMS_C: &str = r#"
-static double tl_rms(const double *x, size_t n)
-{
-    double sum = 0.0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        sum += x[i] * x[i];
-    }
-    return sqrt(sum / (double)(n > 0 ? n : 1));
-}
-"#;
-
-/// Skewness and kurtosis in `double`, as `dsp::spectral`.
-const MOMENTS_C: &str = r#"
-/* scipy.stats skew and kurtosis (biased; 0 and -3 for numerically constant input). */
-static void tl_moments(const double *x, size_t n, double *skew, double *kurt)
-{
-    double mean = 0.0, m2 = 0.0, m3 = 0.0, m4 = 0.0, floor;
-    size_t i;
-    if (n == 0) {
-        *skew = 0.0;
-        *kurt = -3.0;
-        return;
-    }
-    for (i = 0; i < n; i++) {
-        mean += x[i];
-    }
-    mean /= (double)n;
-    for (i = 0; i < n; i++) {
-        double d = x[i] - mean;
-        double d2 = d * d;
-        m2 += d2;
-        m3 += d2 * d;
-        m4 += d2 * d2;
-    }
-    m2 /= (double)n;
-    m3 /= (double)n;
-    m4 /= (double)n;
-    floor = 1e-15 * mean;
-    if (m2 <= floor * floor) {
-        *skew = 0.0;
-        *kurt = -3.0;
-    } else {
-        *skew = m3 / pow(m2, 1.5);
-        *kurt = m4 / pow(m2, 2.0) - 3.0;
-    }
-}
-"#;
-
-/// Mean removal in `double`.
-const REMOVE_MEAN_C: &str = r#"
-static void tl_remove_mean(double *x, size_t n)
-{
-    double mean = 0.0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        mean += x[i];
-    }
-    mean /= (double)(n > 0 ? n : 1);
-    for (i = 0; i < n; i++) {
-        x[i] -= mean;
-    }
-}
-"#;

@@ -9,7 +9,7 @@
 //! `spectral::bin_frequencies`) are tables computed here.
 
 use super::emit::{self, CSource};
-use super::{CExportError, spectral::RMS_C};
+use super::{CExportError, signal_c::RMS_C};
 use crate::dsp::spectral::{bin_frequencies, peak_frequency};
 
 /// Adds version 1's tables and buffers and returns its C (`tl_rms`, `tl_peak_features`).
