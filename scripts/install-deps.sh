@@ -17,6 +17,9 @@ packages=(
   pulseaudio pulseaudio-utils libasound2-plugins
   python3 python3-venv
   dataset-fashion-mnist
+  # The C library on a real Cortex-M instruction set (tests/cortex_m.rs): the ARM cross-compiler
+  # with newlib (rdimon semihosting, nano), and QEMU's mps2-an386 (M4F) / mps2-an500 (M7).
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 )
 missing=()
 for p in "${packages[@]}"; do
