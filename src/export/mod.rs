@@ -4,12 +4,17 @@
 //!   `tflite_write`, `tflite_read`, the schema constants in `tflite_schema` and
 //!   `tflite_op_names`, and the safe flatbuffer reader `flatbuf`.
 //! - `c_array`: the TensorFlow Lite Micro C array (`model.h`, `model.cc`) and `labels.txt`.
+//! - `arduino` (+ `arduino_sketches`): the C library as an Arduino library with an example
+//!   sketch per kit; `zip`: the minimal zip writer it is shipped in.
 //!
 //! Invariant: exports are pure functions from bytes and graphs to bytes and strings; writing
 //! the files is the caller's job.
 
+pub mod arduino;
+pub mod arduino_sketches;
 pub mod c_array;
 pub mod tflite;
+pub mod zip;
 
 mod flatbuf;
 mod tflite_op_names;
