@@ -9,6 +9,8 @@
 //! each modality's header constants, until the `c-library` export is on this branch.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tinylab::engine::arduino_export::{WriteError, write_library_folder, write_library_zip};
@@ -266,5 +268,105 @@ fn the_stubs_catch_typos_and_wrong_arguments() {
     ] {
         let out = compile_sketch(&broken, kit, &src, &[]);
         assert!(!out.status.success(), "a broken sketch compiled");
+    }
+}
+
+/// Runs the Nicla Vision motion sketch itself on the host (`host_runtime.cpp`: Serial to stdout,
+/// the IMU replaying readings) with the C library, and checks every line it prints against
+/// Edge Impulse's format and its scores against the harness's host run of the same windows.
+#[test]
+fn the_nicla_motion_sketch_runs_and_prints_edge_impulse_lines() {
+    use tinylab::sim::motion::{Motion, synthesize};
+    let sensor = lab_sensor("motion");
+    let lib = library("motion", "motion", &sensor, None);
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("lib");
+    write_library_folder(&lib, &folder).unwrap();
+    let src = folder.join("src");
+
+    // Two windows of 100 readings in g, as the LSM6DSOX reports them.
+    let ms2 = synthesize(Motion::Lift, 50.0, 4.0, 5);
+    let readings_g: Vec<f32> = ms2[..600].iter().map(|v| v / 9.80665).collect();
+    let literals: Vec<String> = readings_g.iter().map(|v| format!("{v:e}f")).collect();
+    std::fs::write(
+        dir.path().join("host_readings.h"),
+        format!(
+            "#define HOST_READINGS {}\n#define HOST_LOOPS 2\nstatic const float host_readings_g[] = {{{}}};\n",
+            readings_g.len() / 3,
+            literals.join(", ")
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("sketch.cpp"), &lib.examples[0].source).unwrap();
+    let mut objects = Vec::new();
+    for c in ["tinylab_dsp.c", "tinylab_model.c"] {
+        let object = dir.path().join(format!("{c}.o"));
+        let out = run(Command::new("gcc")
+            .args(["-std=c99", "-O2", "-ffp-contract=off", "-Wall", "-Werror", "-c"])
+            .arg(src.join(c))
+            .arg("-o")
+            .arg(&object));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        objects.push(object);
+    }
+    let exe = dir.path().join("sketch");
+    let out = run(Command::new("g++")
+        .args(["-std=gnu++17", "-O2", "-ffp-contract=off", "-Wall", "-Werror"])
+        .arg("-I")
+        .arg(support().join("arduino-stubs"))
+        .arg("-I")
+        .arg(&src)
+        .arg("-I")
+        .arg(dir.path())
+        .arg(dir.path().join("sketch.cpp"))
+        .arg(support().join("arduino-stubs/host_runtime.cpp"))
+        .args(&objects)
+        .arg("-o")
+        .arg(&exe));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&mut Command::new(&exe));
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+
+    // The windows the sketch should have built: clipped to ±4 g, times 9.80665 in float.
+    let windows: Vec<Vec<f32>> = readings_g
+        .chunks(300)
+        .map(|w| w.iter().map(|g| g.clamp(-4.0, 4.0) * 9.80665f32).collect())
+        .collect();
+    let build = tempfile::tempdir().unwrap();
+    common::arm::write_harness_data(build.path(), &windows, 300);
+    let harness = common::arm::run_host(&src, build.path());
+    let bits = |prefix: &str| -> Vec<f32> {
+        harness
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .map(|l| f32::from_bits(u32::from_str_radix(l.rsplit(' ').next().unwrap(), 16).unwrap()))
+            .collect()
+    };
+    let (scores, anomalies) = (bits("score "), bits("anomaly "));
+    let labels = ["idle", "lift", "maritime", "terrestrial"];
+    let mut expected = vec!["Starting inferencing in 2 seconds...".to_owned()];
+    for w in 0..2 {
+        expected.push("Sampling...".into());
+        expected.push("PREDICTIONS".into());
+        for (i, label) in labels.iter().enumerate() {
+            expected.push(format!("    {label}: {:.5}", scores[w * 4 + i]));
+        }
+        expected.push(format!("    anomaly score: {:.3}", anomalies[w]));
+    }
+    let lines: Vec<&str> = printed.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), expected.len(), "{printed}");
+    for (line, want) in lines.iter().zip(&expected) {
+        if want == "PREDICTIONS" {
+            // `Predictions (DSP: <int> ms., Classification: <int> ms., Anomaly: 0 ms.):`
+            let rest = line.strip_prefix("Predictions (DSP: ").expect(line);
+            let (dsp, rest) = rest.split_once(" ms., Classification: ").expect(line);
+            let (nn, rest) = rest.split_once(" ms., Anomaly: ").expect(line);
+            assert_eq!(rest, "0 ms.):", "{line}");
+            dsp.parse::<u64>().expect(line);
+            nn.parse::<u64>().expect(line);
+        } else {
+            assert_eq!(line, want);
+        }
     }
 }

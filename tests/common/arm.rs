@@ -184,6 +184,36 @@ pub fn run_qemu(lib: &Path, build: &Path, target: CortexM) -> String {
     out
 }
 
+/// Builds one self-contained C program (`tests/support/arm/<file>`) for the host and for
+/// `target`, runs both, and returns (host output, QEMU output).
+pub fn run_program_both(file: &str, build: &Path, target: CortexM) -> (String, String) {
+    let support = support_dir();
+    let host_exe = build.join(format!("{file}-host"));
+    let mut gcc = Command::new("gcc");
+    gcc.args(["-std=c99", "-O2", "-ffp-contract=off", "-Wall", "-Werror"])
+        .arg(support.join(file))
+        .args(["-lm", "-o"])
+        .arg(&host_exe);
+    run(&mut gcc, "host gcc");
+    let host = run(&mut Command::new(&host_exe), file);
+    let elf = build.join(format!("{file}-{}.elf", target.name));
+    let mut gcc = Command::new("arm-none-eabi-gcc");
+    gcc.args(arm_flags(target))
+        .args(["--specs=rdimon.specs", "-Wl,--gc-sections", "-T"])
+        .arg(support.join("mps2.ld"))
+        .arg(support.join("startup.c"))
+        .arg(support.join(file))
+        .args(["-lm", "-o"])
+        .arg(&elf);
+    run(&mut gcc, &format!("arm-none-eabi-gcc for {}", target.cpu));
+    let mut qemu = Command::new("timeout");
+    qemu.args(["600", "qemu-system-arm", "-M", target.machine])
+        .args(["-nographic", "-monitor", "none", "-serial", "none", "-semihosting", "-kernel"])
+        .arg(&elf);
+    let out = run(&mut qemu, &format!("qemu-system-arm -M {}", target.machine));
+    (host, out)
+}
+
 /// Flash and static RAM of a firmware image, from its ELF sections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Footprint {

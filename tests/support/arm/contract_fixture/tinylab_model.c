@@ -2,6 +2,19 @@
 #include "tinylab_model.h"
 #include "tinylab_dsp.h"
 #include <math.h>
+#include <string.h>
+
+/* e^x for |x| < 80 from IEEE operations only (see tinylab_dsp.c): x = k ln2 + r, a degree-6
+ * polynomial in r, and 2^k put into the exponent bits. */
+static float fixture_expf(float x) {
+    float k = roundf(x * 1.44269504f);
+    float r = x - k * 0.693147181f;
+    float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666667f + r * (0.0416666667f + r * (0.00833333333f + r * 0.00138888889f)))));
+    uint32_t bits = (uint32_t)((int32_t)k + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
 
 const char *const tinylab_labels[TINYLAB_LABEL_COUNT] = {"idle", "lift", "maritime", "terrestrial"};
 static const int8_t weights[TINYLAB_LABEL_COUNT][9] = {
@@ -41,7 +54,7 @@ int tinylab_infer(const float *features, float *scores) {
         max = scores[o] > max ? scores[o] : max;
     }
     for (int o = 0; o < TINYLAB_LABEL_COUNT; ++o) {
-        scores[o] = expf(scores[o] - max);
+        scores[o] = fixture_expf(scores[o] - max);
         sum += scores[o];
     }
     for (int o = 0; o < TINYLAB_LABEL_COUNT; ++o) {
