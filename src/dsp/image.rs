@@ -99,22 +99,26 @@ pub struct ImageSteps {
     pub features: Features,
 }
 
+/// The grayscale weights applied to `R`, `G`, `B` bytes (ITU-R 601-2 luma scaled to 0..1), also
+/// baked into the C library export.
+pub(crate) const GRAY_WEIGHTS: [f64; 3] = [0.299 / 255.0, 0.587 / 255.0, 0.114 / 255.0];
+
 /// Colour depth of the features.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Channels {
+pub(crate) enum Channels {
     Rgb,
     Grayscale,
 }
 
 /// How an image is brought to the model's size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ResizeMode {
+pub(crate) enum ResizeMode {
     Squash,
     FitShort,
     FitLong,
 }
 
-fn parse_channels(channels: &str) -> Result<Channels, DspError> {
+pub(crate) fn parse_channels(channels: &str) -> Result<Channels, DspError> {
     match channels {
         "RGB" => Ok(Channels::Rgb),
         "Grayscale" => Ok(Channels::Grayscale),
@@ -126,7 +130,7 @@ fn parse_channels(channels: &str) -> Result<Channels, DspError> {
     }
 }
 
-fn parse_resize_mode(resize_mode: &str) -> Result<ResizeMode, DspError> {
+pub(crate) fn parse_resize_mode(resize_mode: &str) -> Result<ResizeMode, DspError> {
     match resize_mode {
         "squash" => Ok(ResizeMode::Squash),
         "fit-short" | "fit-shortest" => Ok(ResizeMode::FitShort),
@@ -230,9 +234,8 @@ pub fn features_from_pixels(
             rgb.chunks_exact(3)
                 .map(|pixel| match *pixel {
                     [r, g, b] => {
-                        ((0.299 / 255.0) * f64::from(r)
-                            + (0.587 / 255.0) * f64::from(g)
-                            + (0.114 / 255.0) * f64::from(b)) as f32
+                        let [wr, wg, wb] = GRAY_WEIGHTS;
+                        (wr * f64::from(r) + wg * f64::from(g) + wb * f64::from(b)) as f32
                     }
                     _ => 0.0,
                 })

@@ -589,6 +589,49 @@ impl<'a> Plan<'a> {
     }
 }
 
+/// What the C library export (`export::c_dsp`) bakes in: the block's validated plan for one
+/// window shape, in the terms the generated C needs.
+pub(crate) struct ExportPlan {
+    /// The implementation version.
+    pub(crate) version: u32,
+    /// `scale_axes` as the block applies it, in `f32`.
+    pub(crate) scale: f32,
+    /// Decimation stages (3 and 10), in order.
+    pub(crate) stages: Vec<usize>,
+    /// The Butterworth filter (coefficients rounded to `f32`), if one runs.
+    pub(crate) filter: Option<Sos>,
+    /// FFT length `N`.
+    pub(crate) fft_length: usize,
+    /// Wavelet analysis (else FFT).
+    pub(crate) wavelet: bool,
+    /// Version 1 peaks and band powers (else the max-hold spectrum).
+    pub(crate) peaks: bool,
+    /// The spectral bins kept at the (decimated) rate.
+    pub(crate) bins: std::ops::Range<usize>,
+    /// The bins kept by the `extra_low_freq` features, at a tenth of that rate.
+    pub(crate) low_bins: std::ops::Range<usize>,
+}
+
+/// The block's plan for windows like `signal`, checked as [`features`] checks it.
+pub(crate) fn export_plan(
+    settings: &SpectralSettings,
+    signal: &Signal,
+    axis_names: &[String],
+) -> Result<ExportPlan, DspError> {
+    let plan = Plan::new(settings, signal, axis_names)?;
+    Ok(ExportPlan {
+        version: plan.version,
+        scale: plan.scale,
+        bins: kept_bins(&plan, plan.fft_length, plan.rate_hz),
+        low_bins: kept_bins(&plan, plan.fft_length, plan.rate_hz / 10.0),
+        wavelet: matches!(plan.analysis, Analysis::Wavelet { .. }),
+        peaks: matches!(plan.analysis, Analysis::Peaks { .. }),
+        stages: plan.stages,
+        filter: plan.filter,
+        fft_length: plan.fft_length,
+    })
+}
+
 /// Readings needed in the window for `samples` to remain after decimating by `ratio`
 /// (`⌈n / ratio⌉ ≥ samples`).
 fn readings_before(samples: usize, ratio: usize) -> usize {

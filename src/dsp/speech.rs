@@ -635,6 +635,11 @@ impl Dct {
         }
     }
 
+    /// The cosines (`keep × inputs`, row-major) and the scale of each row, for the C export.
+    pub(crate) fn tables(&self) -> (&[f64], &[f64]) {
+        (&self.cosines, &self.scales)
+    }
+
     /// The coefficients of `x` (which must have `inputs` values).
     pub fn apply(&self, x: &[f64]) -> Vec<f64> {
         self.cosines

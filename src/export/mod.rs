@@ -6,6 +6,7 @@
 //! - `c_array`: the TensorFlow Lite Micro C array (`model.h`, `model.cc`) and `labels.txt`.
 //! - `arduino` (+ `arduino_sketches`): the C library as an Arduino library with an example
 //!   sketch per kit; `zip`: the minimal zip writer it is shipped in.
+//! - `c_dsp`: the project's DSP block as generated C99 (`tinylab_dsp.h`, `tinylab_dsp.c`).
 //!
 //! Invariant: exports are pure functions from bytes and graphs to bytes and strings; writing
 //! the files is the caller's job.
@@ -13,6 +14,7 @@
 pub mod arduino;
 pub mod arduino_sketches;
 pub mod c_array;
+pub mod c_dsp;
 pub mod tflite;
 pub mod zip;
 
