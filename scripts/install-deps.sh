@@ -20,6 +20,8 @@ packages=(
   # The C library on a real Cortex-M instruction set (tests/cortex_m.rs): the ARM cross-compiler
   # with newlib (rdimon semihosting, nano), and QEMU's mps2-an386 (M4F) / mps2-an500 (M7).
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+  # The C library export's tests compile the generated C with clang as well as gcc.
+  clang-14
 )
 missing=()
 for p in "${packages[@]}"; do

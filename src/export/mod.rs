@@ -7,6 +7,7 @@
 //! - `arduino` (+ `arduino_sketches`): the C library as an Arduino library with an example
 //!   sketch per kit; `zip`: the minimal zip writer it is shipped in.
 //! - `c_dsp`: the project's DSP block as generated C99 (`tinylab_dsp.h`, `tinylab_dsp.c`).
+//! - `c_model`: the int8 model as straight-line C99 (`tinylab_model.h/.c` of the C library).
 //!
 //! Invariant: exports are pure functions from bytes and graphs to bytes and strings; writing
 //! the files is the caller's job.
@@ -15,6 +16,8 @@ pub mod arduino;
 pub mod arduino_sketches;
 pub mod c_array;
 pub mod c_dsp;
+pub mod c_library;
+pub mod c_model;
 pub mod tflite;
 pub mod zip;
 

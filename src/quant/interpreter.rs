@@ -9,7 +9,7 @@
 //! Invariant: the runner owns everything it needs (tensor descriptions and decoded constants);
 //! the graph it was made from can be dropped.
 
-mod plan;
+pub(crate) mod plan;
 mod tensor_data;
 
 pub use tensor_data::TensorData;
@@ -69,6 +69,12 @@ impl Runner {
     /// The description of tensor `index` (without its constant data).
     pub fn tensor(&self, index: usize) -> Option<&TensorSpec> {
         self.tensors.get(index)
+    }
+
+    /// The prepared operators in execution order, with their kernels' precomputed parameters
+    /// (the C model export emits these very numbers).
+    pub(crate) fn steps(&self) -> &[plan::Step] {
+        &self.steps
     }
 
     /// Indices of the graph's inputs, in order.

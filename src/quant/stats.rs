@@ -76,9 +76,12 @@ fn op_macs(graph: &Graph, op: &crate::quant::Operator) -> Result<u64, QuantError
     })
 }
 
-fn arena_bytes(graph: &Graph) -> Result<u64, QuantError> {
+/// `(first, last)` operator index at which each tensor is alive, by tensor index (`None` for a
+/// tensor no operator touches): from the operator that writes it (0 for a graph input) to the
+/// last one that reads it (the last operator for a graph output). Constants get spans too; the
+/// arena ignores them.
+pub fn tensor_lifetimes(graph: &Graph) -> Vec<Option<(usize, usize)>> {
     let ops = graph.operators.len();
-    // (first, last) operator index at which each activation tensor is alive.
     let mut life: Vec<Option<(usize, usize)>> = vec![None; graph.tensors.len()];
     let mut touch = |index: usize, at: usize| {
         if let Some(slot) = life.get_mut(index) {
@@ -99,6 +102,12 @@ fn arena_bytes(graph: &Graph) -> Result<u64, QuantError> {
     for &o in &graph.outputs {
         touch(o, ops.saturating_sub(1));
     }
+    life
+}
+
+fn arena_bytes(graph: &Graph) -> Result<u64, QuantError> {
+    let ops = graph.operators.len();
+    let life = tensor_lifetimes(graph);
     let mut peak = 0u64;
     for at in 0..ops.max(1) {
         let mut live = 0u64;

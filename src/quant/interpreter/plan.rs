@@ -20,7 +20,7 @@ const UINT8_RANGE: [i32; 2] = [0, 255];
 
 /// One operator ready to run.
 #[derive(Clone, Debug)]
-pub(super) struct Step {
+pub(crate) struct Step {
     /// The TFLite operator name, for errors.
     pub name: &'static str,
     /// The operator's position in the graph, for errors.
@@ -35,7 +35,7 @@ pub(super) struct Step {
 
 /// A kernel and its precomputed parameters.
 #[derive(Clone, Debug)]
-pub(super) enum Kernel {
+pub(crate) enum Kernel {
     ConvF32(ConvShape, (f32, f32)),
     ConvI8(ConvShape, QuantizedOutput),
     DepthwiseF32(DepthwiseShape, (f32, f32)),

@@ -81,6 +81,17 @@ impl Reduction {
         self.count
     }
 
+    /// The input's shape.
+    pub fn input_shape(&self) -> &[usize] {
+        &self.input_shape
+    }
+
+    /// Per input axis, the step in the output when that axis advances by one (0 for a reduced
+    /// axis).
+    pub fn output_strides(&self) -> &[usize] {
+        &self.output_strides
+    }
+
     /// Adds every input element, in row-major order, into its output slot.
     fn sum<T: Copy, A: Copy>(
         &self,
@@ -148,6 +159,24 @@ impl MeanQuant {
             output_zero_point: output.1,
         }
     }
+
+    /// `(multiplier, shift, input_zero_point · count)` for a mean over `count` values: the
+    /// input/output multiplier with `1 / count` folded in, as `QuantizedMeanOrSum` does it
+    /// (the module doc has the formula). A `count` of 0 is taken as 1.
+    pub fn folded(&self, count: usize) -> (i32, i32, i32) {
+        let count = count.max(1) as i64;
+        let (multiplier0, shift0) = self.multiplier;
+        // floor(log2(count)), as 63 − CountLeadingZeros(uint64 count).
+        let log2 = 63 - (count as u64).leading_zeros() as i32;
+        let shift = log2.min(32).min(31 + shift0);
+        let multiplier = if shift >= 0 {
+            ((i64::from(multiplier0) << shift) / count) as i32
+        } else {
+            ((i64::from(multiplier0) >> -shift) / count) as i32
+        };
+        let zero_point_total = (i64::from(self.input_zero_point) * count) as i32;
+        (multiplier, shift0 - shift, zero_point_total)
+    }
 }
 
 /// int8 `MEAN` (`QuantizedMeanOrSum` with `compute_sum = false`).
@@ -161,17 +190,7 @@ pub fn mean_i8(
     if count == 0 {
         return Ok(vec![0; sums.len()]);
     }
-    let (multiplier0, shift0) = quant.multiplier;
-    // floor(log2(count)), as 63 − CountLeadingZeros(uint64 count).
-    let log2 = 63 - (count as u64).leading_zeros() as i32;
-    let shift = log2.min(32).min(31 + shift0);
-    let multiplier = if shift >= 0 {
-        ((i64::from(multiplier0) << shift) / count) as i32
-    } else {
-        ((i64::from(multiplier0) >> -shift) / count) as i32
-    };
-    let output_shift = shift0 - shift;
-    let zero_point_total = (i64::from(quant.input_zero_point) * count) as i32;
+    let (multiplier, output_shift, zero_point_total) = quant.folded(reduction.count);
     Ok(sums
         .into_iter()
         .map(|sum| {
