@@ -25,16 +25,21 @@ fn support() -> PathBuf {
 /// The fixture library with `dsp_header` (a modality's constants) in place of its own.
 fn c_library(dsp_header: Option<&str>) -> Vec<(String, String)> {
     let dir = support().join("arm/contract_fixture");
-    ["tinylab_dsp.h", "tinylab_dsp.c", "tinylab_model.h", "tinylab_model.c"]
-        .iter()
-        .map(|name| {
-            let text = match (*name, dsp_header) {
-                ("tinylab_dsp.h", Some(header)) => header.to_owned(),
-                _ => std::fs::read_to_string(dir.join(name)).unwrap(),
-            };
-            ((*name).to_owned(), text)
-        })
-        .collect()
+    [
+        "tinylab_dsp.h",
+        "tinylab_dsp.c",
+        "tinylab_model.h",
+        "tinylab_model.c",
+    ]
+    .iter()
+    .map(|name| {
+        let text = match (*name, dsp_header) {
+            ("tinylab_dsp.h", Some(header)) => header.to_owned(),
+            _ => std::fs::read_to_string(dir.join(name)).unwrap(),
+        };
+        ((*name).to_owned(), text)
+    })
+    .collect()
 }
 
 const KWS_DSP_H: &str = "#ifndef TINYLAB_DSP_H\n#define TINYLAB_DSP_H\n#include <stddef.h>\n\
@@ -53,7 +58,12 @@ fn lab_sensor(lab: &str) -> SensorPreset {
     tinylab::labs::lab(lab).unwrap().sensor
 }
 
-fn library(name: &str, lab: &str, sensor: &SensorPreset, dsp_header: Option<&str>) -> ArduinoLibrary {
+fn library(
+    name: &str,
+    lab: &str,
+    sensor: &SensorPreset,
+    dsp_header: Option<&str>,
+) -> ArduinoLibrary {
     let project = ArduinoProject {
         name,
         lab,
@@ -64,7 +74,9 @@ fn library(name: &str, lab: &str, sensor: &SensorPreset, dsp_header: Option<&str
 }
 
 fn run(command: &mut Command) -> std::process::Output {
-    command.output().unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"))
+    command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"))
 }
 
 #[test]
@@ -88,7 +100,11 @@ fn motion_library_zip_opens_and_holds_every_file() {
                   assert z.testzip() is None\n\
                   print(json.dumps({i.filename: z.read(i).decode() for i in z.infolist()}))\n";
     let py = run(Command::new("python3").args(["-c", script]).arg(&zip));
-    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
     let unpacked: std::collections::BTreeMap<String, String> =
         serde_json::from_slice(&py.stdout).unwrap();
     let expected: std::collections::BTreeMap<String, String> = lib
@@ -97,7 +113,11 @@ fn motion_library_zip_opens_and_holds_every_file() {
         .map(|(n, t)| (format!("Motion_demo_tinylab/{n}"), t.clone()))
         .collect();
     assert_eq!(unpacked, expected);
-    for example in ["nicla_vision_motion", "xiaoml_kit_motion", "nano33_ble_sense_motion"] {
+    for example in [
+        "nicla_vision_motion",
+        "xiaoml_kit_motion",
+        "nano33_ble_sense_motion",
+    ] {
         let path = format!("Motion_demo_tinylab/examples/{example}/{example}.ino");
         assert!(unpacked.contains_key(&path), "no {path}");
     }
@@ -132,7 +152,10 @@ fn the_folder_writer_never_overwrites() {
     let lib = library("m", "motion", &sensor, None);
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("lib");
-    assert_eq!(write_library_folder(&lib, &folder).unwrap(), lib.files.len());
+    assert_eq!(
+        write_library_folder(&lib, &folder).unwrap(),
+        lib.files.len()
+    );
     for (name, text) in &lib.files {
         assert_eq!(&std::fs::read_to_string(folder.join(name)).unwrap(), text);
     }
@@ -140,7 +163,10 @@ fn the_folder_writer_never_overwrites() {
     let err = write_library_folder(&lib, &folder).unwrap_err();
     assert!(matches!(err, WriteError::NotEmpty { .. }), "{err}");
     assert!(err.to_string().contains("choose a new folder"), "{err}");
-    assert_eq!(std::fs::read_to_string(folder.join("library.properties")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(folder.join("library.properties")).unwrap(),
+        "mine"
+    );
     // No staging folder is left behind.
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(left.len(), 1);
@@ -162,7 +188,13 @@ fn compile_sketch(source: &str, kit: Kit, lib_src: &Path, extra: &[&str]) -> std
     let file = dir.path().join("sketch.cpp");
     std::fs::write(&file, source).unwrap();
     run(Command::new("g++")
-        .args(["-std=gnu++17", "-fsyntax-only", "-Wall", "-Wextra", "-Werror"])
+        .args([
+            "-std=gnu++17",
+            "-fsyntax-only",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+        ])
         .arg(board_define(kit))
         .args(extra)
         .arg("-I")
@@ -200,7 +232,11 @@ fn check_sketches(lib: &ArduinoLibrary, expected: &[&str]) {
             "\"    anomaly score: \"",
             "Serial.begin(115200);",
         ] {
-            assert!(example.source.contains(line), "{}: no {line}", example.folder);
+            assert!(
+                example.source.contains(line),
+                "{}: no {line}",
+                example.folder
+            );
         }
     }
 }
@@ -209,43 +245,93 @@ fn check_sketches(lib: &ArduinoLibrary, expected: &[&str]) {
 fn every_motion_sketch_compiles_against_the_arduino_api() {
     let sensor = lab_sensor("motion");
     let lib = library("motion", "motion", &sensor, None);
-    check_sketches(&lib, &["nicla_vision_motion", "xiaoml_kit_motion", "nano33_ble_sense_motion"]);
+    check_sketches(
+        &lib,
+        &[
+            "nicla_vision_motion",
+            "xiaoml_kit_motion",
+            "nano33_ble_sense_motion",
+        ],
+    );
     // The project's 50 Hz and m/s² reach the sketches (the Nicla's capture sketch's ×9.80665).
     let nicla = &lib.examples[0].source;
     assert!(nicla.contains("#define INTERVAL_US 20000UL"), "{nicla}");
     assert!(nicla.contains("#define ACCEL_SCALE 9.80665f"), "{nicla}");
-    assert!(lib.examples[1].source.contains("LSM6DS3 imu(I2C_MODE, 0x6A)"));
+    assert!(
+        lib.examples[1]
+            .source
+            .contains("LSM6DS3 imu(I2C_MODE, 0x6A)")
+    );
 
     // Six axes in g: gyroscope read, no m/s² scale.
     let six = SensorPreset {
-        axes: ["accX", "accY", "accZ", "gyrX", "gyrY", "gyrZ"].map(String::from).to_vec(),
+        axes: ["accX", "accY", "accZ", "gyrX", "gyrY", "gyrZ"]
+            .map(String::from)
+            .to_vec(),
         units: "g".into(),
         ..sensor
     };
     let lib6 = library("imu6", "motion", &six, None);
     assert!(lib6.examples[0].source.contains("#define ACCEL_SCALE 1.0f"));
-    check_sketches(&lib6, &["nicla_vision_motion", "xiaoml_kit_motion", "nano33_ble_sense_motion"]);
+    check_sketches(
+        &lib6,
+        &[
+            "nicla_vision_motion",
+            "xiaoml_kit_motion",
+            "nano33_ble_sense_motion",
+        ],
+    );
 }
 
 #[test]
 fn every_kws_and_image_sketch_compiles_against_the_arduino_api() {
     let kws = library("kws", "kws", &lab_sensor("kws"), Some(KWS_DSP_H));
-    check_sketches(&kws, &["nicla_vision_kws", "xiao_esp32s3_kws", "nano33_ble_sense_kws"]);
-    assert!(kws.examples[1].source.contains("I2S.setAllPins(-1, PDM_CLOCK_PIN, PDM_DATA_PIN, -1, -1)"));
-    assert!(kws.examples[0].source.contains("PDM.begin(1, SAMPLE_RATE_HZ)"));
-    assert!(kws.examples[0].source.contains("#define SAMPLE_RATE_HZ 16000"));
+    check_sketches(
+        &kws,
+        &[
+            "nicla_vision_kws",
+            "xiao_esp32s3_kws",
+            "nano33_ble_sense_kws",
+        ],
+    );
+    assert!(
+        kws.examples[1]
+            .source
+            .contains("I2S.setAllPins(-1, PDM_CLOCK_PIN, PDM_DATA_PIN, -1, -1)")
+    );
+    assert!(
+        kws.examples[0]
+            .source
+            .contains("PDM.begin(1, SAMPLE_RATE_HZ)")
+    );
+    assert!(
+        kws.examples[0]
+            .source
+            .contains("#define SAMPLE_RATE_HZ 16000")
+    );
 
     let image = library("image", "image", &lab_sensor("image"), Some(IMAGE_DSP_H));
     check_sketches(&image, &["nicla_vision_image", "xiao_esp32s3_image"]);
     let xiao = &image.examples[1].source;
-    for pin in ["XCLK_GPIO_NUM 10", "SIOD_GPIO_NUM 40", "SIOC_GPIO_NUM 39", "Y9_GPIO_NUM 48", "PCLK_GPIO_NUM 13"] {
+    for pin in [
+        "XCLK_GPIO_NUM 10",
+        "SIOD_GPIO_NUM 40",
+        "SIOC_GPIO_NUM 39",
+        "Y9_GPIO_NUM 48",
+        "PCLK_GPIO_NUM 13",
+    ] {
         assert!(xiao.contains(pin), "no {pin}");
     }
     // An image sketch on a library without the image entry point stops at compile time.
     let wrong = library("image", "image", &lab_sensor("image"), Some(KWS_DSP_H));
     let dir = tempfile::tempdir().unwrap();
     write_library_folder(&wrong, &dir.path().join("w")).unwrap();
-    let out = compile_sketch(&wrong.examples[0].source, Kit::NiclaVision, &dir.path().join("w/src"), &[]);
+    let out = compile_sketch(
+        &wrong.examples[0].source,
+        Kit::NiclaVision,
+        &dir.path().join("w/src"),
+        &[],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs the library of an image project"));
 }
@@ -261,10 +347,22 @@ fn the_stubs_catch_typos_and_wrong_arguments() {
     let nicla = &lib.examples[0].source;
     let xiao = &lib.examples[1].source;
     for (kit, broken) in [
-        (Kit::NiclaVision, nicla.replace("IMU.readAcceleration(", "IMU.readAccelerations(")),
-        (Kit::NiclaVision, nicla.replace("accel_g[1], accel_g[2]", "accel_g[1]")),
-        (Kit::XiaoEsp32s3, xiao.replace("readFloatAccelY", "readFloatAccelerationY")),
-        (Kit::NiclaVision, nicla.replace("tinylab_labels[i]", "tinylab_label[i]")),
+        (
+            Kit::NiclaVision,
+            nicla.replace("IMU.readAcceleration(", "IMU.readAccelerations("),
+        ),
+        (
+            Kit::NiclaVision,
+            nicla.replace("accel_g[1], accel_g[2]", "accel_g[1]"),
+        ),
+        (
+            Kit::XiaoEsp32s3,
+            xiao.replace("readFloatAccelY", "readFloatAccelerationY"),
+        ),
+        (
+            Kit::NiclaVision,
+            nicla.replace("tinylab_labels[i]", "tinylab_label[i]"),
+        ),
     ] {
         let out = compile_sketch(&broken, kit, &src, &[]);
         assert!(!out.status.success(), "a broken sketch compiled");
@@ -302,16 +400,33 @@ fn the_nicla_motion_sketch_runs_and_prints_edge_impulse_lines() {
     for c in ["tinylab_dsp.c", "tinylab_model.c"] {
         let object = dir.path().join(format!("{c}.o"));
         let out = run(Command::new("gcc")
-            .args(["-std=c99", "-O2", "-ffp-contract=off", "-Wall", "-Werror", "-c"])
+            .args([
+                "-std=c99",
+                "-O2",
+                "-ffp-contract=off",
+                "-Wall",
+                "-Werror",
+                "-c",
+            ])
             .arg(src.join(c))
             .arg("-o")
             .arg(&object));
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         objects.push(object);
     }
     let exe = dir.path().join("sketch");
     let out = run(Command::new("g++")
-        .args(["-std=gnu++17", "-O2", "-ffp-contract=off", "-Wall", "-Werror"])
+        .args([
+            "-std=gnu++17",
+            "-O2",
+            "-ffp-contract=off",
+            "-Wall",
+            "-Werror",
+        ])
         .arg("-I")
         .arg(support().join("arduino-stubs"))
         .arg("-I")
@@ -323,7 +438,11 @@ fn the_nicla_motion_sketch_runs_and_prints_edge_impulse_lines() {
         .args(&objects)
         .arg("-o")
         .arg(&exe));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(&mut Command::new(&exe));
     assert!(out.status.success());
     let printed = String::from_utf8(out.stdout).unwrap();
@@ -340,7 +459,9 @@ fn the_nicla_motion_sketch_runs_and_prints_edge_impulse_lines() {
         harness
             .lines()
             .filter(|l| l.starts_with(prefix))
-            .map(|l| f32::from_bits(u32::from_str_radix(l.rsplit(' ').next().unwrap(), 16).unwrap()))
+            .map(|l| {
+                f32::from_bits(u32::from_str_radix(l.rsplit(' ').next().unwrap(), 16).unwrap())
+            })
             .collect()
     };
     let (scores, anomalies) = (bits("score "), bits("anomaly "));

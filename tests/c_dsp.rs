@@ -14,9 +14,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use tinylab::dsp::Signal;
 use tinylab::dsp::block::{BlockInput, DspSettings};
 use tinylab::dsp::image::ImageInput;
-use tinylab::dsp::Signal;
 use tinylab::export::c_dsp::{CDsp, CExportError, DspCInput, dsp_sources};
 use tinylab::rng::Rng;
 use tinylab::sim::motion::{Motion, synthesize};
@@ -51,13 +51,23 @@ fn build(settings: &DspSettings, input: &DspCInput) -> Built {
     std::fs::write(dir.path().join("tinylab_dsp.c"), &c.source).unwrap();
     let harness = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/c_dsp/harness.c");
     let compilers = compilers();
-    assert!(compilers.contains(&"gcc"), "gcc is needed (scripts/install-deps.sh)");
+    assert!(
+        compilers.contains(&"gcc"),
+        "gcc is needed (scripts/install-deps.sh)"
+    );
     let exes = compilers
         .iter()
         .map(|cc| {
             let exe = dir.path().join(format!("harness-{cc}"));
             let out = Command::new(cc)
-                .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"])
+                .args([
+                    "-std=c99",
+                    "-Wall",
+                    "-Wextra",
+                    "-Werror",
+                    "-pedantic",
+                    "-O2",
+                ])
                 .arg("-I")
                 .arg(dir.path())
                 .arg(&harness)
@@ -94,8 +104,14 @@ fn check_text(c: &CDsp) {
     ] {
         assert!(c.header.contains(name), "{name} missing from the header");
     }
-    assert!(c.header.contains(&format!("#define TINYLAB_RAW_LEN {}\n", c.raw_len)));
-    assert!(c.header.contains(&format!("#define TINYLAB_FEATURES_LEN {}\n", c.features_len)));
+    assert!(
+        c.header
+            .contains(&format!("#define TINYLAB_RAW_LEN {}\n", c.raw_len))
+    );
+    assert!(c.header.contains(&format!(
+        "#define TINYLAB_FEATURES_LEN {}\n",
+        c.features_len
+    )));
     // Functions: a line at column 0 ending in `)` (the definition's signature), body to the next
     // line that is `}`.
     let lines: Vec<&str> = c.source.lines().collect();
@@ -108,7 +124,13 @@ fn check_text(c: &CDsp) {
             && !line.trim_end().ends_with(';')
             && !line.contains('=');
         if starts {
-            let name = line.split('(').next().unwrap().split_whitespace().last().unwrap();
+            let name = line
+                .split('(')
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .last()
+                .unwrap();
             let name = name.trim_start_matches('*').to_owned();
             let mut body = String::new();
             i += 1;
@@ -140,7 +162,10 @@ fn check_text(c: &CDsp) {
         path: &mut Vec<&'a str>,
         done: &mut BTreeSet<&'a str>,
     ) {
-        assert!(!path.contains(&f), "recursion in the generated C: {path:?} → {f}");
+        assert!(
+            !path.contains(&f),
+            "recursion in the generated C: {path:?} → {f}"
+        );
         if done.contains(f) {
             return;
         }
@@ -232,7 +257,10 @@ fn check_series(
     let mut worst = 0.0_f64;
     for outputs in run(&built, "series", &bytes) {
         for (index, (window, (code, c))) in windows.iter().zip(outputs).enumerate() {
-            assert_eq!(code, 0, "{case}: window {index}: tinylab_dsp returned {code}");
+            assert_eq!(
+                code, 0,
+                "{case}: window {index}: tinylab_dsp returned {code}"
+            );
             let signal = Signal {
                 axes,
                 rate_hz,
@@ -247,7 +275,10 @@ fn check_series(
             worst = worst.max(compare(case, index, &rust.values, &c));
         }
     }
-    println!("{case}: worst error {worst:.2e} over {} windows", windows.len());
+    println!(
+        "{case}: worst error {worst:.2e} over {} windows",
+        windows.len()
+    );
     worst
 }
 
@@ -336,7 +367,13 @@ fn check_image(case: &str, params: &[(&str, &str)], frames: &[(usize, usize, Vec
         unreachable!()
     };
     let (w, h) = (image.width as usize, image.height as usize);
-    let built = build(&settings, &DspCInput::Image { width: w, height: h });
+    let built = build(
+        &settings,
+        &DspCInput::Image {
+            width: w,
+            height: h,
+        },
+    );
     assert!(built.c.header.contains("#define TINYLAB_DSP_IMAGE 1"));
     let mut frame_bytes = Vec::new();
     let mut packed = Vec::new();
@@ -353,9 +390,11 @@ fn check_image(case: &str, params: &[(&str, &str)], frames: &[(usize, usize, Vec
         let resized =
             tinylab::dsp::image::resize(&input, image.width, image.height, &image.resize_mode)
                 .unwrap();
-        packed.extend(resized.chunks_exact(3).map(|p| {
-            ((u32::from(p[0]) << 16) | (u32::from(p[1]) << 8) | u32::from(p[2])) as f32
-        }));
+        packed.extend(
+            resized.chunks_exact(3).map(|p| {
+                ((u32::from(p[0]) << 16) | (u32::from(p[1]) << 8) | u32::from(p[2])) as f32
+            }),
+        );
         rust.push(settings.features(&BlockInput::Image(input)).unwrap().values);
     }
     let mut worst = 0.0_f64;
@@ -373,7 +412,10 @@ fn check_image(case: &str, params: &[(&str, &str)], frames: &[(usize, usize, Vec
             }
         }
     }
-    println!("{case}: worst error {worst:.2e} over {} frames", frames.len());
+    println!(
+        "{case}: worst error {worst:.2e} over {} frames",
+        frames.len()
+    );
     worst
 }
 
@@ -454,7 +496,13 @@ fn image_input_of_another_size_is_refused() {
 fn spectral_motion_lab_preset() {
     let lab = tinylab::labs::lab("motion").unwrap();
     let windows = motion_windows(lab.sensor.rate_hz, 2.0);
-    check_series("spectral motion lab", &lab.dsp, 3, lab.sensor.rate_hz, &windows);
+    check_series(
+        "spectral motion lab",
+        &lab.dsp,
+        3,
+        lab.sensor.rate_hz,
+        &windows,
+    );
 }
 
 #[test]
@@ -568,8 +616,7 @@ fn audio_windows(rate_hz: f64, seconds: f64) -> Vec<Vec<f32>> {
     let sweep: Vec<f32> = (0..n)
         .map(|i| {
             let f = 200.0 + 3000.0 * t(i) / seconds;
-            (6000.0 * (std::f64::consts::TAU * f * t(i)).sin() + 300.0 * rng.next_gaussian())
-                as f32
+            (6000.0 * (std::f64::consts::TAU * f * t(i)).sin() + 300.0 * rng.next_gaussian()) as f32
         })
         .collect();
     let bursts: Vec<f32> = (0..n)
@@ -586,10 +633,18 @@ fn audio_windows(rate_hz: f64, seconds: f64) -> Vec<Vec<f32>> {
             v.clamp(-32768.0, 32767.0) as f32
         })
         .collect();
-    let quiet: Vec<f32> = (0..n).map(|_| (3.0 * rng.next_gaussian()).round() as f32).collect();
+    let quiet: Vec<f32> = (0..n)
+        .map(|_| (3.0 * rng.next_gaussian()).round() as f32)
+        .collect();
     // Full scale: a 50 Hz square wave between the int16 limits.
     let square: Vec<f32> = (0..n)
-        .map(|i| if (t(i) * 100.0) as usize % 2 == 0 { 32767.0 } else { -32768.0 })
+        .map(|i| {
+            if (t(i) * 100.0) as usize % 2 == 0 {
+                32767.0
+            } else {
+                -32768.0
+            }
+        })
         .collect();
     // Samples are whole int16 values, as a microphone or WAV file gives them.
     [sweep, bursts, loud, quiet, square, vec![0.0; n]]
@@ -606,7 +661,13 @@ fn mfcc_kws_lab_preset_and_every_version() {
     for version in ["1", "2", "3"] {
         let mut settings = lab.dsp.clone();
         settings.set("implementation_version", version).unwrap();
-        check_series(&format!("mfcc kws v{version}"), &settings, 1, 16000.0, &windows);
+        check_series(
+            &format!("mfcc kws v{version}"),
+            &settings,
+            1,
+            16000.0,
+            &windows,
+        );
     }
 }
 
@@ -664,7 +725,11 @@ fn mfe_every_version() {
     }
     let settings = settings(
         "mfe",
-        &[("noise_floor_db", "-72"), ("num_filters", "32"), ("frame_stride", "0.02")],
+        &[
+            ("noise_floor_db", "-72"),
+            ("num_filters", "32"),
+            ("frame_stride", "0.02"),
+        ],
     );
     check_series("mfe v4 floor -72 dB", &settings, 1, 16000.0, &windows);
 }

@@ -158,7 +158,14 @@ fn compile(compiler: &str, dir: &Path, extra: &[&str]) -> PathBuf {
         .collect();
     sources.sort();
     let out = Command::new(compiler)
-        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"])
+        .args([
+            "-std=c99",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+            "-O2",
+        ])
         .args(extra)
         .arg("-I")
         .arg(dir)
@@ -179,7 +186,10 @@ fn compile(compiler: &str, dir: &Path, extra: &[&str]) -> PathBuf {
 }
 
 fn run_harness(binary: &Path, mode: &str, input: &[u8], dir: &Path) -> Vec<u8> {
-    let (in_path, out_path) = (dir.join(format!("{mode}.in")), dir.join(format!("{mode}.out")));
+    let (in_path, out_path) = (
+        dir.join(format!("{mode}.in")),
+        dir.join(format!("{mode}.out")),
+    );
     std::fs::write(&in_path, input).unwrap();
     let out = Command::new(binary)
         .arg(mode)
@@ -236,9 +246,15 @@ fn check_bit_exact(name: &str, graph: &Graph, classes: usize, root: &Path) {
         .collect();
     let expected_int8: Vec<i8> = int8_inputs
         .iter()
-        .flat_map(|x| match runner.invoke(&[TensorData::I8(x.clone())]).unwrap().remove(0) {
-            TensorData::I8(v) => v,
-            other => panic!("{name}: int8 output expected, got {:?}", other.dtype()),
+        .flat_map(|x| {
+            match runner
+                .invoke(&[TensorData::I8(x.clone())])
+                .unwrap()
+                .remove(0)
+            {
+                TensorData::I8(v) => v,
+                other => panic!("{name}: int8 output expected, got {:?}", other.dtype()),
+            }
         })
         .collect();
     let expected_scores: Vec<f32> = float_inputs
@@ -257,12 +273,18 @@ fn check_bit_exact(name: &str, graph: &Graph, classes: usize, root: &Path) {
             .map(|b| b as i8)
             .collect();
         assert_eq!(got.len(), expected_int8.len(), "{name} ({compiler})");
-        assert_eq!(got, expected_int8, "{name} ({compiler}): int8 outputs differ");
+        assert_eq!(
+            got, expected_int8,
+            "{name} ({compiler}): int8 outputs differ"
+        );
         let input = f32_bytes(&float_inputs.concat());
         let got = f32s(&run_harness(&binary, "float", &input, &dir));
         assert_eq!(
             got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-            expected_scores.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            expected_scores
+                .iter()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>(),
             "{name} ({compiler}): scores differ: {got:?} vs {expected_scores:?}"
         );
     }

@@ -30,20 +30,35 @@ fn motion_windows(raw_len: usize) -> Vec<Vec<f32>> {
 
 /// Runs `lib` on the host and on both Cortex-M targets; asserts the outputs are bit-identical
 /// and returns, per target, its footprint and instruction counts.
-fn check(lib: &Path, windows: &[Vec<f32>], raw_len: usize) -> Vec<(CortexM, arm::Footprint, arm::InstructionCount)> {
+fn check(
+    lib: &Path,
+    windows: &[Vec<f32>],
+    raw_len: usize,
+) -> Vec<(CortexM, arm::Footprint, arm::InstructionCount)> {
     arm::require_tools();
     let build = tempfile::tempdir().unwrap();
     arm::write_harness_data(build.path(), windows, raw_len);
     let host = arm::run_host(lib, build.path());
     let host_lines = arm::comparable_lines(&host);
     assert_eq!(host_lines.last(), Some(&"done"), "{host}");
-    let scores = host_lines.iter().filter(|l| l.starts_with("score ")).count();
-    assert!(scores >= windows.len(), "the host printed no scores:\n{host}");
+    let scores = host_lines
+        .iter()
+        .filter(|l| l.starts_with("score "))
+        .count();
+    assert!(
+        scores >= windows.len(),
+        "the host printed no scores:\n{host}"
+    );
     let mut figures = Vec::new();
     for target in [M4F, M7] {
         let out = arm::run_qemu(lib, build.path(), target);
         let lines = arm::comparable_lines(&out);
-        assert_eq!(lines.len(), host_lines.len(), "{}: line counts differ", target.name);
+        assert_eq!(
+            lines.len(),
+            host_lines.len(),
+            "{}: line counts differ",
+            target.name
+        );
         for (n, (a, b)) in lines.iter().zip(&host_lines).enumerate() {
             assert_eq!(a, b, "{} differs from the host at line {n}", target.name);
         }
@@ -77,8 +92,14 @@ fn contract_fixture_is_bit_identical_on_cortex_m4f_and_m7() {
         assert!(count.dsp > 1_500.0 && count.dsp < 30_000.0, "{count:?}");
         assert!(count.infer > 200.0 && count.infer < 30_000.0, "{count:?}");
         // Code and the expf/logf/sqrtf of newlib; a few hundred bytes of buffers.
-        assert!(footprint.flash_bytes > 1_000 && footprint.flash_bytes < 64_000, "{footprint:?}");
-        assert!(footprint.ram_bytes >= 300 * 4, "the raw window alone is 1200 B: {footprint:?}");
+        assert!(
+            footprint.flash_bytes > 1_000 && footprint.flash_bytes < 64_000,
+            "{footprint:?}"
+        );
+        assert!(
+            footprint.ram_bytes >= 300 * 4,
+            "the raw window alone is 1200 B: {footprint:?}"
+        );
     }
 }
 
@@ -103,7 +124,8 @@ fn newlib_float_libm_against_the_host() {
     let build = tempfile::tempdir().unwrap();
     for target in [M4F, M7] {
         let (host, arm_out) = arm::run_program_both("libm_compare.c", build.path(), target);
-        let (host, arm_out): (Vec<&str>, Vec<&str>) = (host.lines().collect(), arm_out.lines().collect());
+        let (host, arm_out): (Vec<&str>, Vec<&str>) =
+            (host.lines().collect(), arm_out.lines().collect());
         assert_eq!(host.len(), arm_out.len(), "{}", target.name);
         assert_eq!(arm_out.last(), Some(&"done"));
         let mut differing = std::collections::BTreeMap::<&str, usize>::new();
@@ -111,7 +133,10 @@ fn newlib_float_libm_against_the_host() {
             let name = a.split(' ').next().unwrap();
             *differing.entry(name).or_default() += usize::from(a != b);
         }
-        println!("{}: results differing from glibc's in 20000 inputs: {differing:?}", target.name);
+        println!(
+            "{}: results differing from glibc's in 20000 inputs: {differing:?}",
+            target.name
+        );
         assert_eq!(differing["sqrtf"], 0, "{}: sqrt is IEEE-exact", target.name);
         if target.name == "m7" {
             for name in ["logf", "expf", "sinf", "cosf", "powf", "log10f"] {
@@ -119,7 +144,61 @@ fn newlib_float_libm_against_the_host() {
             }
         } else {
             // If Debian's newlib changes this, README's figures must change with it.
-            assert!(differing["logf"] > 0 && differing["expf"] > 0, "m4f: {differing:?}");
+            assert!(
+                differing["logf"] > 0 && differing["expf"] > 0,
+                "m4f: {differing:?}"
+            );
         }
     }
+}
+
+/// The library TinyLab generates (`export::c_library`: the cdsp and cmodel halves) for the motion
+/// demo project, trained and quantized through the CLI, on simulated windows: bit-identical on
+/// the host, the Cortex-M4F and the Cortex-M7, with the figures README reports. Its Arduino
+/// library's sketches compile against it too (the same check as `tests/arduino_library.rs`).
+#[test]
+fn trained_motion_library_is_bit_identical_on_cortex_m4f_and_m7() {
+    let dir = tempfile::tempdir().unwrap();
+    tinylab::engine::create_demo_project(dir.path()).unwrap();
+    let p = dir.path().to_str().unwrap();
+    common::ok(&["train", p, "--epochs", "10", "--seed", "3"]);
+    common::ok(&["quantize", p]);
+    let project = tinylab::project::Project::open(dir.path()).unwrap();
+    let settings = project.settings();
+    let stored = tinylab::project::runs::load(dir.path(), None).unwrap();
+    let run_dir = tinylab::project::runs::run_dir(dir.path(), &stored.record.id);
+    let int8 = tinylab::export::tflite::read(
+        &std::fs::read(run_dir.join(tinylab::project::runs::INT8_TFLITE)).unwrap(),
+    )
+    .unwrap();
+    let library = tinylab::export::c_library::library_files(
+        &stored,
+        &int8,
+        &settings.name,
+        &settings.sensor,
+        "2026-01-01",
+    )
+    .unwrap();
+    assert_eq!(library.raw_len, 300);
+    let lib = dir.path().join("c-library");
+    std::fs::create_dir_all(&lib).unwrap();
+    for (name, text) in &library.files {
+        std::fs::write(lib.join(name), text).unwrap();
+    }
+    let figures = check(&lib, &motion_windows(300), 300);
+    for (target, footprint, count) in &figures {
+        assert_eq!(count.instructions_per_tick, 40.0, "{}", target.name);
+        assert!(
+            footprint.flash_bytes > library.constant_bytes as u64,
+            "{footprint:?}"
+        );
+        assert!(
+            footprint.ram_bytes > library.arena_bytes as u64,
+            "{footprint:?}"
+        );
+        // A 63-20-10-4 dense model is ~1,500 MACs: more than one instruction each.
+        assert!(count.infer > 1_500.0, "{count:?}");
+        assert!(count.dsp > 1_000.0, "{count:?}");
+    }
+    println!("{}", library.summary());
 }

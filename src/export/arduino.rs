@@ -28,7 +28,9 @@ pub const C_LIBRARY_FILES: [&str; 4] = [
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ArduinoError {
     /// The C library export did not produce a file the contract names.
-    #[error("the C library has no {file}: export it again (`tinylab export DIR --format c-library`)")]
+    #[error(
+        "the C library has no {file}: export it again (`tinylab export DIR --format c-library`)"
+    )]
     MissingCFile {
         /// The file.
         file: String,
@@ -264,7 +266,10 @@ mod tests {
             rate_hz: 50.0,
             baud: 115_200,
         };
-        assert_eq!(modality(&sensor), Err(ArduinoError::UnsupportedAxes { axes: 2 }));
+        assert_eq!(
+            modality(&sensor),
+            Err(ArduinoError::UnsupportedAxes { axes: 2 })
+        );
         sensor.axes.push("z".into());
         sensor.units = "furlongs".into();
         let err = modality(&sensor).unwrap_err();

@@ -241,10 +241,7 @@ fn motion_body(kit: Kit, axes: usize, accel_ms2: bool) -> (String, Vec<&'static 
             ("AXES", axes.to_string()),
             ("ACCEL_SCALE", scale.to_owned()),
             ("RANGE_G", range_g.to_owned()),
-            (
-                "UNITS",
-                if accel_ms2 { "m/s²" } else { "g" }.to_owned(),
-            ),
+            ("UNITS", if accel_ms2 { "m/s²" } else { "g" }.to_owned()),
         ],
     );
     (body, libraries)

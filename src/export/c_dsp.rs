@@ -103,9 +103,7 @@ pub struct CDsp {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CExportError {
     /// A setting the C export does not implement.
-    #[error(
-        "the C library export does not support {block} setting {setting} = {value}: {instead}"
-    )]
+    #[error("the C library export does not support {block} setting {setting} = {value}: {instead}")]
     Unsupported {
         /// The block.
         block: String,

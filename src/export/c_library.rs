@@ -6,8 +6,8 @@
 //! Pure like every export: the caller writes the folder (`project::atomic::write_dir_atomic`,
 //! so a replaced folder is never half old, half new).
 
-use crate::dsp::block::{BlockInput, DspSettings};
 use crate::dsp::Signal;
+use crate::dsp::block::{BlockInput, DspSettings};
 use crate::export::c_dsp::{CExportError, DspCInput, dsp_sources};
 use crate::export::c_model::{AnomalyC, CModelError, ModelInfo, model_sources};
 use crate::labs::SensorPreset;

@@ -182,7 +182,10 @@ mod tests {
     fn names_outside_the_archive_are_refused() {
         for name in ["", "/etc/passwd", "a/../../b", "a//b", "a\\b"] {
             let entry = ZipEntry { name, data: b"x" };
-            assert!(matches!(zip_bytes(&[entry]), Err(ZipError::BadName { .. })), "{name}");
+            assert!(
+                matches!(zip_bytes(&[entry]), Err(ZipError::BadName { .. })),
+                "{name}"
+            );
         }
     }
 

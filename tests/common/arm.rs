@@ -48,7 +48,10 @@ pub fn support_dir() -> PathBuf {
 /// Fails the test, naming the package, when a tool is missing.
 pub fn require_tools() {
     for (tool, package) in [
-        ("arm-none-eabi-gcc", "gcc-arm-none-eabi libnewlib-arm-none-eabi"),
+        (
+            "arm-none-eabi-gcc",
+            "gcc-arm-none-eabi libnewlib-arm-none-eabi",
+        ),
         ("arm-none-eabi-size", "binutils-arm-none-eabi"),
         ("qemu-system-arm", "qemu-system-arm"),
         ("gcc", "build-essential"),
@@ -121,15 +124,22 @@ fn run(command: &mut Command, what: &str) -> String {
 pub fn run_host(lib: &Path, build: &Path) -> String {
     let exe = build.join("harness-host");
     let mut gcc = Command::new("gcc");
-    gcc.args(["-std=c99", "-O2", "-ffp-contract=off", "-Wall", "-Wextra", "-Werror"])
-        .arg("-I")
-        .arg(lib)
-        .arg("-I")
-        .arg(build)
-        .arg(support_dir().join("harness.c"))
-        .args(library_sources(lib))
-        .args(["-lm", "-o"])
-        .arg(&exe);
+    gcc.args([
+        "-std=c99",
+        "-O2",
+        "-ffp-contract=off",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+    ])
+    .arg("-I")
+    .arg(lib)
+    .arg("-I")
+    .arg(build)
+    .arg(support_dir().join("harness.c"))
+    .args(library_sources(lib))
+    .args(["-lm", "-o"])
+    .arg(&exe);
     run(&mut gcc, "host gcc");
     run(&mut Command::new(&exe), "the host harness")
 }
@@ -158,7 +168,12 @@ pub fn run_qemu(lib: &Path, build: &Path, target: CortexM) -> String {
     let elf = build.join(format!("harness-{}.elf", target.name));
     let mut gcc = Command::new("arm-none-eabi-gcc");
     gcc.args(arm_flags(target))
-        .args(["-DTINYLAB_ARM", "--specs=rdimon.specs", "-Wl,--gc-sections", "-T"])
+        .args([
+            "-DTINYLAB_ARM",
+            "--specs=rdimon.specs",
+            "-Wl,--gc-sections",
+            "-T",
+        ])
         .arg(support.join("mps2.ld"))
         .arg("-I")
         .arg(lib)
@@ -208,7 +223,15 @@ pub fn run_program_both(file: &str, build: &Path, target: CortexM) -> (String, S
     run(&mut gcc, &format!("arm-none-eabi-gcc for {}", target.cpu));
     let mut qemu = Command::new("timeout");
     qemu.args(["600", "qemu-system-arm", "-M", target.machine])
-        .args(["-nographic", "-monitor", "none", "-serial", "none", "-semihosting", "-kernel"])
+        .args([
+            "-nographic",
+            "-monitor",
+            "none",
+            "-serial",
+            "none",
+            "-semihosting",
+            "-kernel",
+        ])
         .arg(&elf);
     let out = run(&mut qemu, &format!("qemu-system-arm -M {}", target.machine));
     (host, out)
@@ -240,7 +263,10 @@ pub fn footprint(lib: &Path, build: &Path, target: CortexM) -> Footprint {
         .args(library_sources(lib))
         .args(["-lm", "-o"])
         .arg(&elf);
-    run(&mut gcc, &format!("arm-none-eabi-gcc (footprint) for {}", target.cpu));
+    run(
+        &mut gcc,
+        &format!("arm-none-eabi-gcc (footprint) for {}", target.cpu),
+    );
     let sizes = run(
         Command::new("arm-none-eabi-size").arg("-A").arg(&elf),
         "arm-none-eabi-size",

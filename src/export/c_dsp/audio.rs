@@ -77,7 +77,9 @@ pub(super) fn mfcc(settings: &MfccSettings, input: &DspCInput) -> Result<BlockC,
     let (cosines, scales) = dct.tables();
     let shift = settings.pre_shift as usize % readings.max(1);
     let mut source = CSource::default();
-    source.data.push_str(&format!("#define TL_LEN {readings}\n"));
+    source
+        .data
+        .push_str(&format!("#define TL_LEN {readings}\n"));
     emit_frames(
         &mut source,
         &frames,
@@ -173,7 +175,12 @@ pub(super) fn mfe(settings: &MfeSettings, input: &DspCInput) -> Result<BlockC, C
     let decibels = version >= 3;
     let sample = if decibels {
         // Scaled to [-1, 1) and pre-emphasised in float, wrapping around.
-        let scale = |index: &str| format!("(float)((double)raw[{index}] / {})", emit::double(FULL_SCALE));
+        let scale = |index: &str| {
+            format!(
+                "(float)((double)raw[{index}] / {})",
+                emit::double(FULL_SCALE)
+            )
+        };
         format!(
             "    float x = {};\n    float previous = {};\n    (void)scaled;\n    \
              return (double)(x - {} * previous);",
@@ -185,7 +192,9 @@ pub(super) fn mfe(settings: &MfeSettings, input: &DspCInput) -> Result<BlockC, C
         "    (void)scaled;\n    return (double)raw[i];".to_owned()
     };
     let mut source = CSource::default();
-    source.data.push_str(&format!("#define TL_LEN {readings}\n"));
+    source
+        .data
+        .push_str(&format!("#define TL_LEN {readings}\n"));
     emit_frames(&mut source, &frames, n, &sample_fn(&sample))?;
     emit_mel(&mut source, &bank)?;
     let (per_frame, finish) = if decibels {
@@ -270,7 +279,9 @@ pub(super) fn spectrogram(
     )?;
     let bins = n / 2 + 1;
     let mut source = CSource::default();
-    source.data.push_str(&format!("#define TL_LEN {readings}\n"));
+    source
+        .data
+        .push_str(&format!("#define TL_LEN {readings}\n"));
     let sample = format!(
         "    return scaled ? (double)(float)((double)raw[i] / {}) : (double)raw[i];",
         emit::double(FULL_SCALE)

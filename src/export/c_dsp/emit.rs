@@ -12,7 +12,12 @@ use super::CExportError;
 pub fn double(value: f64) -> String {
     if value == 0.0 {
         // `-0.0` and `0.0` print differently; both multiply the same in every table here.
-        return if value.is_sign_negative() { "-0.0" } else { "0.0" }.to_owned();
+        return if value.is_sign_negative() {
+            "-0.0"
+        } else {
+            "0.0"
+        }
+        .to_owned();
     }
     format!("{value:?}")
 }

@@ -24,7 +24,13 @@ pub(super) fn emit(source: &mut CSource, n: usize) -> Result<(), CExportError> {
     }
     let bits = n.trailing_zeros();
     let reversed: Vec<usize> = (0..n)
-        .map(|i| if bits == 0 { 0 } else { i.reverse_bits() >> (usize::BITS - bits) })
+        .map(|i| {
+            if bits == 0 {
+                0
+            } else {
+                i.reverse_bits() >> (usize::BITS - bits)
+            }
+        })
         .collect();
     let angle = |k: usize| std::f64::consts::TAU * k as f64 / n as f64;
     let cosines: Vec<f64> = (0..n / 2).map(|k| angle(k).cos()).collect();

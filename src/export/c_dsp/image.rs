@@ -156,10 +156,7 @@ pub(super) fn generate(settings: &ImageSettings) -> Result<BlockC, CExportError>
         source,
         raw_len: pixels,
         features_len: pixels * depth,
-        defines: vec![(
-            "TINYLAB_DSP_CHANNELS".to_owned(),
-            depth.to_string(),
-        )],
+        defines: vec![("TINYLAB_DSP_CHANNELS".to_owned(), depth.to_string())],
     })
 }
 

@@ -164,7 +164,12 @@ pub(super) fn generate(
     };
     let (bins_start, bins_end) = (plan.bins.start, plan.bins.end);
     let v4 = i32::from(plan.version >= 4);
-    let overlap_step = if settings.do_fft_overlap { n - n / 2 } else { n }.max(1);
+    let overlap_step = if settings.do_fft_overlap {
+        n - n / 2
+    } else {
+        n
+    }
+    .max(1);
     let do_log = i32::from(settings.do_log);
     source.code(&format!(
         r#"

@@ -93,7 +93,10 @@ pub(super) fn plan_arena(graph: &Graph) -> ArenaPlan {
             if tensor.is_constant() || lifetimes.get(i).copied().flatten().is_none() {
                 return None;
             }
-            root_offsets.get(buffer_of.get(i).copied().unwrap_or(i)).copied().flatten()
+            root_offsets
+                .get(buffer_of.get(i).copied().unwrap_or(i))
+                .copied()
+                .flatten()
         })
         .collect();
     ArenaPlan { bytes, offsets }
@@ -129,7 +132,10 @@ mod tests {
         g.inputs = vec![0];
         g.outputs = vec![4];
         let plan = plan_arena(&g);
-        assert_eq!(plan.offsets[1], plan.offsets[2], "reshape shares its buffer");
+        assert_eq!(
+            plan.offsets[1], plan.offsets[2],
+            "reshape shares its buffer"
+        );
         // x and c (100 each) never live together, so they share offset 0; a/b (40) sit beside
         // whichever is alive (at 112), d after c.
         assert_eq!(plan.offsets[0], Some(0));
@@ -137,7 +143,8 @@ mod tests {
         assert_eq!(plan.offsets[1], Some(112));
         assert_eq!(plan.bytes, 152);
         // Tensors alive together never overlap.
-        let span = |i: usize, len: usize| (plan.offsets[i].unwrap(), plan.offsets[i].unwrap() + len);
+        let span =
+            |i: usize, len: usize| (plan.offsets[i].unwrap(), plan.offsets[i].unwrap() + len);
         let (c0, c1) = span(3, 100);
         let (d0, _) = span(4, 8);
         assert!(d0 >= c1 || d0 + 8 <= c0);

@@ -265,10 +265,7 @@ pub fn model_sources(
         constant_bytes += label.len() + 1 + 4;
     }
     source.push_str("};\n\n");
-    let _ = writeln!(
-        source,
-        "static int8_t tl_arena[TINYLAB_ARENA_BYTES];\n"
-    );
+    let _ = writeln!(source, "static int8_t tl_arena[TINYLAB_ARENA_BYTES];\n");
     source.push_str(&c_text::pieces_text(&emitted.pieces));
     source.push('\n');
     source.push_str(&emitted.constants);
@@ -352,8 +349,8 @@ pub fn model_sources(
              }\n",
         );
     }
-    let other_ram_bytes = if has_anomaly { 4 } else { 0 }
-        + if info.with_classify { input_len * 4 } else { 0 };
+    let other_ram_bytes =
+        if has_anomaly { 4 } else { 0 } + if info.with_classify { input_len * 4 } else { 0 };
     Ok(CModel {
         header,
         source,

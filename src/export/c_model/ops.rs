@@ -342,7 +342,10 @@ impl StepCtx<'_> {
             Kernel::PoolI8(kind, shape, (min, max)) => {
                 let window = self.window(&shape.window);
                 let (input, output) = (self.input(0)?, self.output()?);
-                let args = format!("&{window}, {}, {input}, {min}, {max}, {output}", shape.channels);
+                let args = format!(
+                    "&{window}, {}, {input}, {min}, {max}, {output}",
+                    shape.channels
+                );
                 match kind {
                     PoolKind::Max => self.call(Piece::MaxPool, format!("tl_max_pool({args})")),
                     PoolKind::Average => {
