@@ -52,6 +52,8 @@ pub enum ExportFormatArg {
     TfliteInt8,
     /// Its int8 model as a C array for TensorFlow Lite Micro, into the folder OUT.
     CArray,
+    /// Its DSP and int8 model as an Arduino library `.zip` (OUT) with a sketch per kit.
+    Arduino,
 }
 
 /// The subcommands.
@@ -358,6 +360,9 @@ pub fn run(command: CliCommand) -> Result<()> {
                 }
                 ExportFormatArg::CArray => {
                     return model_cli::export_model(dir, run, ModelFormat::CArray, out);
+                }
+                ExportFormatArg::Arduino => {
+                    return model_cli::export_model(dir, run, ModelFormat::Arduino, out);
                 }
             };
             run_job(

@@ -33,11 +33,18 @@ pub enum ModelFormat {
     TfliteInt8,
     /// The int8 `.tflite` as a C array (`model.h`, `model.cc`, `labels.txt`) for TFLM.
     CArray,
+    /// The run's DSP and int8 model as an Arduino library `.zip` with a sketch per kit.
+    Arduino,
 }
 
 impl ModelFormat {
     /// Every format, in the order the Deploy panel lists them.
-    pub const ALL: [Self; 3] = [Self::TfliteInt8, Self::TfliteF32, Self::CArray];
+    pub const ALL: [Self; 4] = [
+        Self::TfliteInt8,
+        Self::TfliteF32,
+        Self::CArray,
+        Self::Arduino,
+    ];
 
     /// The CLI's name (`--format`).
     pub fn id(self) -> &'static str {
@@ -45,6 +52,7 @@ impl ModelFormat {
             Self::TfliteF32 => "tflite-f32",
             Self::TfliteInt8 => "tflite-int8",
             Self::CArray => "c-array",
+            Self::Arduino => "arduino",
         }
     }
 
@@ -54,6 +62,7 @@ impl ModelFormat {
             Self::TfliteF32 => "TensorFlow Lite, float32 (.tflite)",
             Self::TfliteInt8 => "TensorFlow Lite, int8 (.tflite)",
             Self::CArray => "C array for TensorFlow Lite Micro (model.h, model.cc)",
+            Self::Arduino => "Arduino library (.zip): DSP + int8 model in C, a sketch per kit",
         }
     }
 
@@ -63,6 +72,7 @@ impl ModelFormat {
             Self::TfliteF32 => format!("{run}-float32.tflite"),
             Self::TfliteInt8 => format!("{run}-int8.tflite"),
             Self::CArray => format!("{run}-c-array"),
+            Self::Arduino => format!("{run}-arduino.zip"),
         }
     }
 }

@@ -201,4 +201,73 @@ fn trained_motion_library_is_bit_identical_on_cortex_m4f_and_m7() {
         assert!(count.dsp > 1_000.0, "{count:?}");
     }
     println!("{}", library.summary());
+
+    // `tinylab export --format arduino`: the zip of the same library; every sketch in it is
+    // valid C++ for its board against the real generated headers.
+    let zip = dir.path().join("out/motion-arduino.zip");
+    let said = common::ok(&[
+        "export",
+        p,
+        "--format",
+        "arduino",
+        "--out",
+        zip.to_str().unwrap(),
+    ]);
+    assert!(said.contains("nicla_vision_motion"), "{said}");
+    let unpacked = dir.path().join("unpacked");
+    let out = std::process::Command::new("unzip")
+        .args(["-q"])
+        .arg(&zip)
+        .arg("-d")
+        .arg(&unpacked)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let root = std::fs::read_dir(&unpacked)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert_eq!(
+        std::fs::read_to_string(root.join("src/tinylab_model.h"))
+            .unwrap()
+            .lines()
+            .count(),
+        library.files[3].1.lines().count()
+    );
+    let stubs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/arduino-stubs");
+    let mut sketches = 0;
+    for example in std::fs::read_dir(root.join("examples")).unwrap() {
+        let example = example.unwrap().path();
+        let name = example.file_name().unwrap().to_str().unwrap().to_owned();
+        let sketch = dir.path().join(format!("{name}.cpp"));
+        std::fs::copy(example.join(format!("{name}.ino")), &sketch).unwrap();
+        let out = std::process::Command::new("g++")
+            .args([
+                "-std=gnu++17",
+                "-fsyntax-only",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-I",
+            ])
+            .arg(&stubs)
+            .arg("-I")
+            .arg(root.join("src"))
+            .arg(&sketch)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        sketches += 1;
+    }
+    assert_eq!(sketches, 3);
 }

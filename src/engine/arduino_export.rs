@@ -107,3 +107,51 @@ pub fn write_library_zip(library: &ArduinoLibrary, path: &Path) -> Result<usize,
     write_bytes_atomic(path, &bytes).map_err(io_at(path))?;
     Ok(bytes.len())
 }
+
+/// `ModelFormat::Arduino`: the C library of `stored` (its int8 model `int8_tflite`, the bytes
+/// the quantization kept) in an Arduino library zip at `path`, for the project in
+/// `project_dir`. Returns the sentence the Deploy panel and the CLI print.
+pub fn export_arduino_zip(
+    project_dir: &Path,
+    stored: &crate::project::runs::StoredRun,
+    int8_tflite: &[u8],
+    path: &Path,
+) -> Result<String, String> {
+    use crate::export::arduino::{ArduinoProject, arduino_library};
+    use crate::export::c_library::{library_files, utc_date};
+    let project = crate::project::Project::open(project_dir).map_err(|e| e.to_string())?;
+    let settings = project.settings();
+    let int8 = crate::export::tflite::read(int8_tflite)
+        .map_err(|e| format!("{}'s int8 model: {e}", stored.record.id))?;
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let c = library_files(
+        stored,
+        &int8,
+        &settings.name,
+        &settings.sensor,
+        &utc_date(now_s),
+    )
+    .map_err(|e| e.to_string())?;
+    let library = arduino_library(
+        &ArduinoProject {
+            name: &settings.name,
+            lab: &settings.lab,
+            run: &stored.record.id,
+            sensor: &settings.sensor,
+        },
+        &c.files,
+    )
+    .map_err(|e| e.to_string())?;
+    let bytes = write_library_zip(&library, path).map_err(|e| e.to_string())?;
+    let examples: Vec<&str> = library.examples.iter().map(|e| e.folder.as_str()).collect();
+    Ok(format!(
+        "wrote {} ({bytes} bytes): the Arduino library {} with the examples {}; {}",
+        path.display(),
+        library.name,
+        examples.join(", "),
+        c.summary()
+    ))
+}

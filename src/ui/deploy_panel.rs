@@ -99,6 +99,8 @@ pub fn deploy_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     ui.add_space(6.0);
     ui.weak(
         "The .tflite files open in LiteRT, TensorFlow Lite Micro and Netron; the C array is the \
-         model as `alignas(16) const unsigned char g_model[]` for a TFLM sketch.",
+         model as `alignas(16) const unsigned char g_model[]` for a TFLM sketch; the Arduino \
+         library installs with Sketch > Include Library > Add .ZIP Library and has an example \
+         per kit.",
     );
 }
