@@ -45,12 +45,12 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
 /// Writes the library's files under `folder` (which must not exist, or be empty). Returns the
 /// number of files written.
 pub fn write_library_folder(library: &ArduinoLibrary, folder: &Path) -> Result<usize, WriteError> {
-    if let Ok(mut entries) = std::fs::read_dir(folder) {
-        if entries.next().is_some() {
-            return Err(WriteError::NotEmpty {
-                path: folder.to_owned(),
-            });
-        }
+    if let Ok(mut entries) = std::fs::read_dir(folder)
+        && entries.next().is_some()
+    {
+        return Err(WriteError::NotEmpty {
+            path: folder.to_owned(),
+        });
     }
     if let Some(parent) = folder.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(io_at(parent))?;
