@@ -21,6 +21,9 @@ packages=(
   dataset-fashion-mnist
   # The SSH deploy test starts a real sshd on 127.0.0.1 and deploys through ssh/scp.
   openssh-server openssh-client
+  # The C library on a real Cortex-M instruction set (tests/cortex_m.rs): the ARM cross-compiler
+  # with newlib (rdimon semihosting, nano), and QEMU's mps2-an386 (M4F) / mps2-an500 (M7).
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   # The C library export's tests compile the generated C with clang as well as gcc.
   clang-14
 )

@@ -55,6 +55,8 @@ pub enum ExportFormatArg {
     CArray,
     /// The C99 library (int8 model as straight-line C + the DSP block), into the folder OUT.
     CLibrary,
+    /// Its DSP and int8 model as an Arduino library `.zip` (OUT) with a sketch per kit.
+    Arduino,
 }
 
 /// The subcommands.
@@ -383,6 +385,9 @@ pub fn run(command: CliCommand) -> Result<()> {
                 }
                 ExportFormatArg::CLibrary => {
                     return model_cli::export_model(dir, run, ModelFormat::CLibrary, out);
+                }
+                ExportFormatArg::Arduino => {
+                    return model_cli::export_model(dir, run, ModelFormat::Arduino, out);
                 }
             };
             run_job(

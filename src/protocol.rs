@@ -36,15 +36,18 @@ pub enum ModelFormat {
     /// The C99 library: the int8 model as straight-line C and the DSP block, in a folder
     /// (`tinylab_model.h/.c`, `tinylab_dsp.h/.c`).
     CLibrary,
+    /// The run's DSP and int8 model as an Arduino library `.zip` with a sketch per kit.
+    Arduino,
 }
 
 impl ModelFormat {
     /// Every format, in the order the Deploy panel lists them.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::TfliteInt8,
         Self::TfliteF32,
         Self::CArray,
         Self::CLibrary,
+        Self::Arduino,
     ];
 
     /// The CLI's name (`--format`).
@@ -54,6 +57,7 @@ impl ModelFormat {
             Self::TfliteInt8 => "tflite-int8",
             Self::CArray => "c-array",
             Self::CLibrary => "c-library",
+            Self::Arduino => "arduino",
         }
     }
 
@@ -66,6 +70,7 @@ impl ModelFormat {
             Self::CLibrary => {
                 "C library: model and DSP as plain C99 (tinylab_model.c, tinylab_dsp.c)"
             }
+            Self::Arduino => "Arduino library (.zip): DSP + int8 model in C, a sketch per kit",
         }
     }
 
@@ -81,6 +86,7 @@ impl ModelFormat {
             Self::TfliteInt8 => format!("{run}-int8.tflite"),
             Self::CArray => format!("{run}-c-array"),
             Self::CLibrary => format!("{run}-c-library"),
+            Self::Arduino => format!("{run}-arduino.zip"),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! [`jobs`]; live readings go out with `try_send` and are counted when the UI is too slow, every
 //! other event is sent with a bounded wait.
 
+pub mod arduino_export;
 mod audio;
 mod box_labels;
 mod camera;

@@ -257,7 +257,10 @@ pub fn export_model(
     let dir = runs::run_dir(project_dir, run);
     let model_file = match format {
         ModelFormat::TfliteF32 => runs::FLOAT_TFLITE,
-        ModelFormat::TfliteInt8 | ModelFormat::CArray | ModelFormat::CLibrary => runs::INT8_TFLITE,
+        ModelFormat::TfliteInt8
+        | ModelFormat::CArray
+        | ModelFormat::CLibrary
+        | ModelFormat::Arduino => runs::INT8_TFLITE,
     };
     let bytes = std::fs::read(dir.join(model_file)).map_err(|e| {
         failed(format!(
@@ -286,6 +289,10 @@ pub fn export_model(
             ))
         }
         ModelFormat::CLibrary => export_c_library(project_dir, &stored, &bytes, path),
+        ModelFormat::Arduino => {
+            super::arduino_export::export_arduino_zip(project_dir, &stored, &bytes, path)
+                .map_err(failed)
+        }
         ModelFormat::CArray => {
             std::fs::create_dir_all(path)
                 .map_err(|e| failed(format!("{}: {e}", path.display())))?;

@@ -102,7 +102,9 @@ pub fn deploy_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     ui.weak(
         "The .tflite files open in LiteRT, TensorFlow Lite Micro and Netron; the C array is the \
          model as `alignas(16) const unsigned char g_model[]` for a TFLM sketch; the C library needs \
-         no runtime at all: tinylab_classify(raw, len, scores) runs the DSP and the int8 model.",
+         no runtime at all: tinylab_classify(raw, len, scores) runs the DSP and the int8 model; the \
+         Arduino library installs with Sketch > Include Library > Add .ZIP Library and has an \
+         example per kit.",
     );
     super::boards_ui::boards_ui(app, ui);
 }

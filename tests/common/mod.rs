@@ -6,6 +6,7 @@
     dead_code
 )] // tests fail by panicking
 
+pub mod arm;
 pub mod pyref;
 
 use std::time::{Duration, Instant};
