@@ -315,15 +315,47 @@ fn tinylab_deploy_to_arduino_runs_the_tool_and_reports_progress() {
         stderr.contains("to the Seeed XIAO ESP32S3 on /dev/ttyACM0"),
         "{stderr}"
     );
-    // Without the sketch the CLI says what it needs; an unknown target says what it takes.
+    // Without a sketch and library TinyLab generates both from the run (the Arduino export) and
+    // compiles the example of the board's kit.
     let out = common::tinylab(&[
         "deploy",
         project.to_str().unwrap(),
         "--target",
         "arduino:/dev/ttyACM0",
+        "--fqbn",
+        "esp32:esp32:XIAO_ESP32S3",
+        "--arduino-cli",
+        program.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("generated the Arduino library"), "{stderr}");
+    let calls = std::fs::read_to_string(dir.path().join("calls.log")).unwrap();
+    let compile = calls.lines().rfind(|l| l.starts_with("compile")).unwrap();
+    let words: Vec<&str> = compile.split_whitespace().collect();
+    let library =
+        std::path::PathBuf::from(words[words.iter().position(|w| *w == "--library").unwrap() + 1]);
+    let sketch = std::path::PathBuf::from(*words.last().unwrap());
+    assert!(library.join("library.properties").is_file(), "{compile}");
+    assert!(library.join("src/tinylab_model.c").is_file(), "{compile}");
+    let ino = sketch.join(format!(
+        "{}.ino",
+        sketch.file_name().unwrap().to_str().unwrap()
+    ));
+    assert!(ino.is_file(), "{compile}");
+    assert!(sketch.starts_with(library.join("examples")), "{compile}");
+    assert!(sketch.ends_with("xiaoml_kit_motion"), "{compile}");
+    // Only one of the two is refused; an unknown target says what it takes.
+    let out = common::tinylab(&[
+        "deploy",
+        project.to_str().unwrap(),
+        "--target",
+        "arduino:/dev/ttyACM0",
+        "--sketch",
+        job.sketch.to_str().unwrap(),
     ]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("needs --sketch DIR and --library DIR"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("or neither"));
     let out = common::tinylab(&[
         "deploy",
         project.to_str().unwrap(),

@@ -26,10 +26,10 @@ pub struct DeployArgs {
     /// Run id (default: the latest; quantized first if needed).
     #[arg(long)]
     pub run: Option<String>,
-    /// arduino: the exported sketch folder.
+    /// arduino: your own sketch folder (default: the generated example for the board's kit).
     #[arg(long)]
     pub sketch: Option<PathBuf>,
-    /// arduino: the exported library folder.
+    /// arduino: your own library folder (default: the run's generated Arduino library).
     #[arg(long)]
     pub library: Option<PathBuf>,
     /// arduino: the board's FQBN (default: from the board recognised on the port).
@@ -137,14 +137,18 @@ pub fn deploy(args: DeployArgs) -> Result<()> {
         bail!("--start and runner arguments are for ssh: targets");
     }
     let arduino = match (&target, sketch, library) {
-        (DeployTarget::Arduino { .. }, Some(sketch), Some(library)) => Some(ArduinoSource {
+        (DeployTarget::Arduino { .. }, sketch @ Some(_), library @ Some(_))
+        | (DeployTarget::Arduino { .. }, sketch @ None, library @ None) => Some(ArduinoSource {
             sketch,
             library,
             fqbn,
             program: arduino_cli,
         }),
         (DeployTarget::Arduino { .. }, _, _) => {
-            bail!("an arduino: deploy needs --sketch DIR and --library DIR (the Arduino export)")
+            bail!(
+                "give both --sketch DIR and --library DIR, or neither (TinyLab then generates \
+                 them from the run)"
+            )
         }
         _ => None,
     };

@@ -84,6 +84,45 @@ pub const BOARDS: [ArduinoBoard; 3] = [
     },
 ];
 
+/// Generates run `run`'s Arduino library (the Arduino export) into a new temporary folder and
+/// picks the example sketch of `board`'s kit: `(sketch folder, library folder)`.
+pub fn generate_source(
+    project_dir: &Path,
+    run: &str,
+    board: &ArduinoBoard,
+) -> Result<(PathBuf, PathBuf), DeployError> {
+    use crate::engine::arduino_export::{build_library, write_library_folder};
+    use crate::project::runs;
+    let stored = runs::load(project_dir, Some(run)).map_err(|e| DeployError::Run(e.to_string()))?;
+    let tflite =
+        std::fs::read(runs::run_dir(project_dir, run).join(runs::INT8_TFLITE)).map_err(|_| {
+            DeployError::NotQuantized {
+                run: run.to_owned(),
+            }
+        })?;
+    let (library, _) = build_library(project_dir, &stored, &tflite).map_err(DeployError::Tool)?;
+    let Some(example) = library.examples.iter().find(|e| e.kit.fqbn() == board.fqbn) else {
+        return Err(DeployError::Unsupported(format!(
+            "the Arduino library of this project has no example for the {} (it has {}): \
+             deploy to one of those boards, or give your own --sketch",
+            board.name,
+            library
+                .examples
+                .iter()
+                .map(|e| e.folder.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let root = std::env::temp_dir().join(format!("tinylab-arduino-{run}-{nanos}"));
+    let folder = root.join(&library.name);
+    write_library_folder(&library, &folder).map_err(|e| DeployError::Tool(e.to_string()))?;
+    Ok((folder.join("examples").join(&example.folder), folder))
+}
+
 /// The board for a recognised port's board name (from [`crate::devices::ports`]).
 pub fn board_for(port_board_name: &str) -> Option<ArduinoBoard> {
     let name = port_board_name.to_lowercase();

@@ -10,13 +10,15 @@ use crate::devices::board_output::{BoardOutputParser, BoardResult};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The sketch and library an Arduino deploy compiles (from the Arduino export).
-#[derive(Clone, Debug, PartialEq)]
+/// The sketch and library an Arduino deploy compiles. Without them TinyLab generates both from
+/// the run (the Arduino export, into a fresh temporary folder) and compiles the example sketch
+/// of the board's kit.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArduinoSource {
-    /// The sketch folder.
-    pub sketch: PathBuf,
-    /// The library folder.
-    pub library: PathBuf,
+    /// The sketch folder (`None`: the generated example for the board).
+    pub sketch: Option<PathBuf>,
+    /// The library folder (`None`: the generated library).
+    pub library: Option<PathBuf>,
     /// The board's FQBN; `None`: from the board recognised on the port.
     pub fqbn: Option<String>,
     /// The `arduino-cli` to run (default: `arduino-cli` on PATH).
@@ -99,13 +101,7 @@ pub fn run_deploy(
             format!("deployed {} to {}", bundle.run, target.spec())
         }
         DeployTarget::Arduino { port } => {
-            let Some(source) = &request.arduino else {
-                return Err(DeployError::Unsupported(
-                    "an Arduino deploy needs the exported sketch and library: export the \
-                     Arduino library first (`--sketch DIR --library DIR` on the command line)"
-                        .to_owned(),
-                ));
-            };
+            let source = request.arduino.clone().unwrap_or_default();
             let board = match &source.fqbn {
                 Some(fqbn) => arduino::board_by_fqbn(fqbn).ok_or_else(|| {
                     DeployError::Unsupported(format!(
@@ -119,6 +115,21 @@ pub fn run_deploy(
                 "tinylab-arduino-build-{}",
                 board.fqbn.replace(':', "_")
             ));
+            let (sketch, library) = match (source.sketch, source.library) {
+                (Some(sketch), Some(library)) => (sketch, library),
+                _ => {
+                    let generated = arduino::generate_source(project_dir, &bundle.run, &board)?;
+                    progress.step(
+                        0.0,
+                        &format!(
+                            "generated the Arduino library and the sketch {} in {}",
+                            generated.0.display(),
+                            generated.1.display()
+                        ),
+                    );
+                    generated
+                }
+            };
             let job = ArduinoJob {
                 program: source
                     .program
@@ -126,8 +137,8 @@ pub fn run_deploy(
                     .unwrap_or_else(|| PathBuf::from(arduino::ARDUINO_CLI)),
                 board,
                 port: port.clone(),
-                sketch: source.sketch.clone(),
-                library: source.library.clone(),
+                sketch,
+                library,
                 build,
             };
             arduino::deploy(&job, progress)?;

@@ -117,6 +117,24 @@ pub fn export_arduino_zip(
     int8_tflite: &[u8],
     path: &Path,
 ) -> Result<String, String> {
+    let (library, summary) = build_library(project_dir, stored, int8_tflite)?;
+    let bytes = write_library_zip(&library, path).map_err(|e| e.to_string())?;
+    let examples: Vec<&str> = library.examples.iter().map(|e| e.folder.as_str()).collect();
+    Ok(format!(
+        "wrote {} ({bytes} bytes): the Arduino library {} with the examples {}; {summary}",
+        path.display(),
+        library.name,
+        examples.join(", "),
+    ))
+}
+
+/// The Arduino library of `stored` (its int8 model `int8_tflite`) for the project in
+/// `project_dir`, and the C library's RAM/flash sentence.
+pub fn build_library(
+    project_dir: &Path,
+    stored: &crate::project::runs::StoredRun,
+    int8_tflite: &[u8],
+) -> Result<(ArduinoLibrary, String), String> {
     use crate::export::arduino::{ArduinoProject, arduino_library};
     use crate::export::c_library::{library_files, utc_date};
     let project = crate::project::Project::open(project_dir).map_err(|e| e.to_string())?;
@@ -145,13 +163,5 @@ pub fn export_arduino_zip(
         &c.files,
     )
     .map_err(|e| e.to_string())?;
-    let bytes = write_library_zip(&library, path).map_err(|e| e.to_string())?;
-    let examples: Vec<&str> = library.examples.iter().map(|e| e.folder.as_str()).collect();
-    Ok(format!(
-        "wrote {} ({bytes} bytes): the Arduino library {} with the examples {}; {}",
-        path.display(),
-        library.name,
-        examples.join(", "),
-        c.summary()
-    ))
+    Ok((library, c.summary()))
 }

@@ -179,9 +179,7 @@ pub fn boards_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
                     .and_then(|b| crate::deploy::arduino::board_for(b.name));
                 ui.horizontal(|ui| {
                     if let Some(board) = arduino {
-                        let ready = run.is_some()
-                            && !app.forms.boards.sketch.trim().is_empty()
-                            && !app.forms.boards.library.trim().is_empty();
+                        let ready = run.is_some();
                         if ui
                             .add_enabled(ready && !busy, egui::Button::new("Deploy (arduino-cli)"))
                             .on_hover_text(format!(
@@ -197,8 +195,8 @@ pub fn boards_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
                                     port: port.path.clone(),
                                 },
                                 arduino: Some(ArduinoSource {
-                                    sketch: app.forms.boards.sketch.trim().into(),
-                                    library: app.forms.boards.library.trim().into(),
+                                    sketch: optional_path(&app.forms.boards.sketch),
+                                    library: optional_path(&app.forms.boards.library),
                                     fqbn: Some(board.fqbn.to_owned()),
                                     program: None,
                                 }),
@@ -307,11 +305,24 @@ pub fn boards_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
         ui.colored_label(ui.visuals().error_fg_color, error);
     }
     ui.horizontal(|ui| {
-        ui.label("Arduino sketch folder:");
-        ui.add(egui::TextEdit::singleline(&mut app.forms.boards.sketch).desired_width(200.0));
-        ui.label("library folder:");
-        ui.add(egui::TextEdit::singleline(&mut app.forms.boards.library).desired_width(200.0));
-    });
+        ui.label("Arduino: your own sketch folder");
+        ui.add(
+            egui::TextEdit::singleline(&mut app.forms.boards.sketch)
+                .hint_text("generated")
+                .desired_width(180.0),
+        );
+        ui.label("and library folder");
+        ui.add(
+            egui::TextEdit::singleline(&mut app.forms.boards.library)
+                .hint_text("generated")
+                .desired_width(180.0),
+        );
+    })
+    .response
+    .on_hover_text(
+        "Leave both empty: TinyLab generates the Arduino library from the run and compiles the \
+         example sketch for the board's kit.",
+    );
 
     job_ui(app, ui);
     board_output_ui(app, ui);
@@ -449,4 +460,10 @@ fn board_result_ui(ui: &mut egui::Ui, result: &BoardResult) {
     if !parts.is_empty() {
         ui.label(format!("on the board: {}", parts.join(", ")));
     }
+}
+
+/// A typed folder, or `None` when the field is empty (TinyLab generates it).
+fn optional_path(text: &str) -> Option<std::path::PathBuf> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.into())
 }
