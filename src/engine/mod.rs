@@ -10,10 +10,13 @@
 mod audio;
 mod box_labels;
 mod camera;
+pub mod camera_inference;
 mod dataset_jobs;
+pub mod detection_eval;
 mod device;
 pub mod evaluation;
 pub mod features_job;
+pub mod fomo;
 pub mod jobs;
 pub mod live;
 mod noise_mix;
@@ -325,6 +328,7 @@ impl EngineLoop {
             Command::LoadSample(id) => self.load_sample(id),
             Command::Relabel { ids, label } => self.edit(undo::relabel(ids, label)),
             Command::SetSplit { ids, split } => self.edit(undo::set_split(ids, split)),
+            Command::SetBoxes { id, boxes } => self.edit(undo::set_boxes(id, boxes)),
             Command::Delete(ids) => self.edit(undo::delete(ids)),
             Command::Undo => self.undo(),
             Command::Import {

@@ -406,6 +406,7 @@ impl View {
             Event::LiveWindow(window) => self.live_classification.window(window),
             Event::LiveStopped { reason } => {
                 self.live_classification.stopped();
+                self.camera.inference = None;
                 if let Some(reason) = reason {
                     self.notify(
                         Level::Error,
@@ -424,9 +425,9 @@ impl View {
             | Event::AudioLevel { .. }
             | Event::AudioSpectrum { .. }
             | Event::Playback(_)) => self.audio.apply(event),
-            event @ (Event::CameraFrame { .. } | Event::CameraStatus(_)) => {
-                self.camera.apply(event)
-            }
+            event @ (Event::CameraFrame { .. }
+            | Event::CameraStatus(_)
+            | Event::CameraInference(_)) => self.camera.apply(event),
         }
     }
 

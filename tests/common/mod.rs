@@ -7,6 +7,7 @@
 )] // tests fail by panicking
 
 pub mod pyref;
+pub mod scenes;
 
 use std::time::{Duration, Instant};
 use tinylab::engine::Engine;
