@@ -16,8 +16,8 @@ use common::ok;
 use common::scenes::write_scenes;
 
 /// Training scenes and epochs: the fewest that still pass with margin (seeded, reproducible).
-const TRAIN_SCENES: usize = 120;
-const TEST_SCENES: usize = 30;
+const TRAIN_SCENES: usize = 160;
+const TEST_SCENES: usize = 60;
 const EPOCHS: &str = "10";
 
 #[test]

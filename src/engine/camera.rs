@@ -131,9 +131,6 @@ impl EngineLoop {
                 {
                     self.camera.arrivals.pop_front();
                 }
-                if let Some(inference) = &self.camera.inference {
-                    inference.offer(frame.clone());
-                }
                 self.camera.last = Some(frame.clone());
                 let event = Event::CameraFrame {
                     frame,
@@ -142,6 +139,11 @@ impl EngineLoop {
                 };
                 if self.events.try_send(event).is_err() {
                     self.camera.ui_dropped += 1;
+                }
+                // After the frame's event, so its result never arrives before it.
+                if let (Some(inference), Some(frame)) = (&self.camera.inference, &self.camera.last)
+                {
+                    inference.offer(frame.clone());
                 }
                 (self.wake)();
             }

@@ -118,8 +118,11 @@ pub fn box_editor_ui(
     };
     let to_screen = |x: f32, y: f32| rect.min + egui::vec2(x * scale, y * scale);
 
+    // Where the button went down, not where the drag was recognised (a few pixels later).
     if response.drag_started()
-        && let Some(pos) = response.interact_pointer_pos()
+        && let Some(pos) = ui
+            .input(|i| i.pointer.press_origin())
+            .or(response.interact_pointer_pos())
     {
         state.drag_start = Some(to_file(pos));
     }
