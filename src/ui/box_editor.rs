@@ -26,6 +26,10 @@ struct EditorState {
     drag_start: Option<egui::Pos2>,
     /// Label of new boxes.
     label: String,
+    /// The boxes last seen from the engine, and whether an edit was sent since: until its
+    /// answer comes, the selection may point past the old list and must be kept.
+    seen: Vec<BoundingBox>,
+    pending: bool,
 }
 
 fn state_id() -> egui::Id {
@@ -84,7 +88,11 @@ pub fn box_editor_ui(
             ..EditorState::default()
         };
     }
-    if state.selected.is_some_and(|i| i >= boxes.len()) {
+    if state.seen != boxes {
+        state.seen.clone_from(&boxes);
+        state.pending = false;
+    }
+    if !state.pending && state.selected.is_some_and(|i| i >= boxes.len()) {
         state.selected = None;
     }
     if !labels.contains(&state.label)
@@ -210,6 +218,9 @@ pub fn box_editor_ui(
         "Drag to draw a box · click a box to select it · Delete removes it · 1–9 relabel it · \
          Esc deselects · Ctrl+Z undoes",
     );
+    if new_boxes.is_some() {
+        state.pending = true;
+    }
     ui.data_mut(|d| d.insert_temp(state_id(), state));
     if let Some(boxes) = new_boxes {
         app.send(Command::SetBoxes { id, boxes });
