@@ -195,13 +195,22 @@ pub fn box_editor_ui(
             egui::Stroke::new(if selected { 3.5 } else { 2.0 }, color),
             egui::StrokeKind::Middle,
         );
-        painter.text(
-            r.left_top() + egui::vec2(2.0, 1.0),
-            egui::Align2::LEFT_TOP,
-            &b.label,
-            egui::FontId::proportional(12.0),
-            color,
+        // The label on a dark tag just above the box (inside it at the image's top edge), so it
+        // reads on bright objects too.
+        let galley =
+            painter.layout_no_wrap(b.label.clone(), egui::FontId::proportional(12.0), color);
+        let tag_height = galley.size().y + 2.0;
+        let top = if r.top() - tag_height >= rect.top() {
+            r.top() - tag_height
+        } else {
+            r.top()
+        };
+        let tag = egui::Rect::from_min_size(
+            egui::pos2(r.left(), top),
+            galley.size() + egui::vec2(4.0, 2.0),
         );
+        painter.rect_filled(tag, 2.0, egui::Color32::from_black_alpha(180));
+        painter.galley(tag.min + egui::vec2(2.0, 1.0), galley, color);
     }
     if let (Some(start), Some(now)) = (state.drag_start, pointer)
         && response.dragged()
