@@ -164,3 +164,107 @@ fn box_to_file(p: &WindowPrediction, b: &InputBox) -> InputBox {
         height: y1 - y0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::dsp::image::input_mapping;
+    use crate::project::runs::RUN_FORMAT_VERSION;
+
+    fn prediction(sample: u64, probabilities: Vec<f32>, boxes: Vec<InputBox>) -> WindowPrediction {
+        WindowPrediction {
+            sample: SampleId(sample),
+            window: 0,
+            set: DataSet::Test,
+            truth: Some(1),
+            probabilities,
+            anomaly: None,
+            boxes,
+            // A 4 × 4 file squashed to the 2 × 2 input: file = 2 · input.
+            mapping: Some(input_mapping(4, 4, 2, 2, "squash").unwrap()),
+        }
+    }
+
+    /// Two 2 × 2 heat maps (cells of 1 × 1 input pixel), worked by hand: image 1 has a box at
+    /// the top left, found (TP) plus a false centroid at the bottom right (FP); image 2 has a
+    /// box nobody found (FN) because its cell's 0.7 is under the 0.8 threshold.
+    #[test]
+    fn counts_cells_and_centroids_of_hand_made_maps() {
+        let b = |x: f32, y: f32| InputBox {
+            class: 1,
+            x,
+            y,
+            width: 1.0,
+            height: 1.0,
+        };
+        let record = RunRecord {
+            format_version: RUN_FORMAT_VERSION,
+            id: "run-001".into(),
+            created_unix_s: 0,
+            model: Default::default(),
+            dsp: crate::dsp::block::DspSettings::Image(Default::default()),
+            impulse: Default::default(),
+            labels: vec!["background".into(), "box".into()],
+            input_shape: vec![2, 2, 1],
+            parameters: 0,
+            history: Vec::new(),
+            stopped: String::new(),
+            train_seconds: 0.0,
+            predictions: vec![
+                prediction(
+                    1,
+                    vec![0.1, 0.9, 1.0, 0.0, 1.0, 0.0, 0.05, 0.95],
+                    vec![b(0.0, 0.0)],
+                ),
+                prediction(
+                    2,
+                    vec![1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.3, 0.7],
+                    vec![b(1.0, 1.0)],
+                ),
+            ],
+            grid: None,
+        };
+        let grid = Grid {
+            width: 2,
+            height: 2,
+            input_width: 2,
+            input_height: 2,
+        };
+        let (cells, misclassified, d) = evaluate(&record, grid, DataSet::Test, 0.8).unwrap();
+        let counts = d.metrics.per_class[0].counts;
+        assert_eq!(
+            (
+                counts.true_positives,
+                counts.false_positives,
+                counts.false_negatives
+            ),
+            (1, 1, 1)
+        );
+        assert!((d.metrics.f1 - 0.5).abs() < 1e-12);
+        // Cells: 8, of which the two box cells are truth 1; one is found, one uncertain.
+        assert_eq!(cells.predictions.len(), 8);
+        assert_eq!(cells.confusion_matrix, vec![vec![5, 1], vec![0, 1]]);
+        assert_eq!(misclassified.len(), 2);
+        assert_eq!(
+            (
+                misclassified[1].truth.as_str(),
+                misclassified[1].predicted.as_str()
+            ),
+            ("1 box", "nothing")
+        );
+        // Centroids and boxes come back in file pixels (× 2).
+        let first = &d.images[0];
+        assert_eq!((first.centroids[0].x, first.centroids[0].y), (1.0, 1.0));
+        assert_eq!((first.boxes[0].width, first.boxes[0].height), (2.0, 2.0));
+    }
+
+    /// Runs saved before object detection load: no grid, no boxes, no mapping.
+    #[test]
+    fn a_prediction_without_boxes_loads() {
+        let old = r#"{"sample": 3, "window": 0, "set": "test", "truth": 1,
+                      "probabilities": [0.2, 0.8], "anomaly": null}"#;
+        let p: WindowPrediction = serde_json::from_str(old).unwrap();
+        assert!(p.boxes.is_empty() && p.mapping.is_none());
+    }
+}
