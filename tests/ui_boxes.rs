@@ -4,9 +4,11 @@
 //! "Copy boxes from previous image" brings the first image's boxes to the second.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // tests fail by panicking
 
+mod common;
 #[path = "common/ui.rs"]
 mod ui_common;
 
+use common::ok;
 use egui_kittest::kittest::Queryable;
 use tinylab::project::Project;
 use tinylab::project::sample::{BoundingBox, SampleId};
@@ -37,20 +39,9 @@ fn boxes_are_drawn_relabelled_deleted_copied_and_undone() {
     std::fs::create_dir(&images).unwrap();
     gray_png(&images.join("a.png"), 96, 96);
     gray_png(&images.join("b.png"), 96, 96);
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tinylab"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
     let d = dir.to_str().unwrap();
-    run(&["new", d, "--lab", "fomo"]);
-    run(&["import", d, images.to_str().unwrap(), "--split", "train"]);
+    ok(&["new", d, "--lab", "fomo"]);
+    ok(&["import", d, images.to_str().unwrap(), "--split", "train"]);
 
     let mut harness = harness(Startup::Project(dir.clone()));
     step_until(&mut harness, "the two images", |app| {
@@ -161,4 +152,69 @@ fn boxes_are_drawn_relabelled_deleted_copied_and_undone() {
             .any(|s| s.id == second && s.boxes.len() == 1)
     });
     assert_eq!(boxes_on_disk(&dir, second), drawn);
+}
+
+/// A FOMO run in the Evaluate panel: the detection F1, the per-class table and "predictions vs
+/// labels" stepping through the test images (a brief training: the view, not the model, is
+/// under test here; `tests/fomo_project.rs` scores the model).
+#[test]
+fn evaluate_shows_detection_results_and_steps_through_images() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("fomo");
+    let d = dir.to_str().unwrap();
+    ok(&["new", d, "--lab", "fomo"]);
+    let (train, test) = (tmp.path().join("train"), tmp.path().join("test"));
+    common::scenes::write_scenes(&train, 12, 5, (1, 1));
+    common::scenes::write_scenes(&test, 3, 6, (1, 1));
+    ok(&["import", d, train.to_str().unwrap(), "--split", "train"]);
+    ok(&["import", d, test.to_str().unwrap(), "--split", "test"]);
+    ok(&["train", d, "--epochs", "1"]);
+
+    let mut harness = harness(Startup::Project(dir));
+    step_until(&mut harness, "the run's evaluation", |app| {
+        app.view
+            .evaluation
+            .as_ref()
+            .is_some_and(|e| e.detection.is_some())
+    });
+    harness.state_mut().state.tab = Tab::Evaluate;
+    harness.step();
+    harness.get_by_label_contains("F1 ");
+    harness.get_by_label_contains("precision ");
+    harness.get_by_label("TP");
+    harness.get_by_label("Predictions vs labels");
+    harness.get_by_label("1 of 3");
+    step_until(&mut harness, "the first test image", |app| {
+        let first = app
+            .view
+            .evaluation
+            .as_ref()
+            .unwrap()
+            .detection
+            .as_ref()
+            .unwrap()
+            .images[0]
+            .sample;
+        app.view.loaded_image.as_ref().is_some_and(|l| l.0 == first)
+    });
+    harness.get_by_label_contains("with its labels and predictions");
+    harness.get_by_label("Next image").click();
+    harness.step();
+    harness.get_by_label("2 of 3");
+    step_until(&mut harness, "the second test image", |app| {
+        let second = app
+            .view
+            .evaluation
+            .as_ref()
+            .unwrap()
+            .detection
+            .as_ref()
+            .unwrap()
+            .images[1]
+            .sample;
+        app.view
+            .loaded_image
+            .as_ref()
+            .is_some_and(|l| l.0 == second)
+    });
 }

@@ -64,13 +64,17 @@ impl CameraState {
     }
 
     fn fps(&self) -> f32 {
-        match (self.arrivals.front(), self.arrivals.back()) {
-            (Some(first), Some(last)) if self.arrivals.len() >= 2 && last > first => {
-                ((self.arrivals.len() - 1) as f64 / last.duration_since(*first).as_secs_f64())
-                    as f32
-            }
-            _ => 0.0,
+        per_second(&self.arrivals)
+    }
+}
+
+/// Events per second from their times, oldest first (0 with fewer than two).
+pub(super) fn per_second(times: &VecDeque<Instant>) -> f32 {
+    match (times.front(), times.back()) {
+        (Some(first), Some(last)) if times.len() >= 2 && last > first => {
+            ((times.len() - 1) as f64 / last.duration_since(*first).as_secs_f64()) as f32
         }
+        _ => 0.0,
     }
 }
 

@@ -181,7 +181,7 @@ impl Worker {
             }
             let event = match result {
                 Ok(mut inference) => {
-                    inference.fps = rate(&done);
+                    inference.fps = super::camera::per_second(&done);
                     Event::CameraInference(Arc::new(inference))
                 }
                 Err(why) => Event::CameraStatus(format!("live inference skipped a frame: {why}")),
@@ -263,14 +263,5 @@ impl Worker {
             }
         }
         Ok(result)
-    }
-}
-
-fn rate(done: &VecDeque<Instant>) -> f32 {
-    match (done.front(), done.back()) {
-        (Some(first), Some(last)) if done.len() >= 2 && last > first => {
-            ((done.len() - 1) as f64 / last.duration_since(*first).as_secs_f64()) as f32
-        }
-        _ => 0.0,
     }
 }

@@ -100,7 +100,7 @@ pub fn predictions_vs_labels_ui(
     viewer.index = viewer.index.min(d.images.len() - 1);
     ui.horizontal(|ui| {
         if ui
-            .add_enabled(viewer.index > 0, egui::Button::new("◀ Previous image"))
+            .add_enabled(viewer.index > 0, egui::Button::new("Previous image"))
             .clicked()
         {
             viewer.index -= 1;
@@ -108,7 +108,7 @@ pub fn predictions_vs_labels_ui(
         if ui
             .add_enabled(
                 viewer.index + 1 < d.images.len(),
-                egui::Button::new("Next image ▶"),
+                egui::Button::new("Next image"),
             )
             .clicked()
         {
