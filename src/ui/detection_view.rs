@@ -42,8 +42,12 @@ pub fn detection_summary_ui(
         );
         ui.add_space(16.0);
         ui.label(format!(
-            "precision {:.2} · recall {:.2} · {} images · centroids at confidence ≥ {:.2}",
-            m.precision, m.recall, m.images, evaluation.confidence_threshold
+            "precision {:.2} · recall {:.2} · {} image{} · centroids at confidence ≥ {:.2}",
+            m.precision,
+            m.recall,
+            m.images,
+            if m.images == 1 { "" } else { "s" },
+            evaluation.confidence_threshold
         ));
     });
     ui.weak(

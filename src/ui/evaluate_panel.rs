@@ -27,9 +27,13 @@ pub fn evaluate_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     ui.separator();
     let mut open: Option<(SampleId, usize)> = None;
     egui::ScrollArea::vertical().show(ui, |ui| {
-        egui::CollapsingHeader::new("Live classification")
-            .default_open(true)
-            .show(ui, |ui| super::live_panel::live_classification_ui(app, ui));
+        if super::camera_ui::is_camera_project(app) {
+            ui.weak("Live inference on a camera: Capture panel, Start live inference.");
+        } else {
+            egui::CollapsingHeader::new("Live classification")
+                .default_open(true)
+                .show(ui, |ui| super::live_panel::live_classification_ui(app, ui));
+        }
         if let Some(detection) = evaluation.detection.clone() {
             // FOMO: detection first; the confusion matrix counts cells.
             super::detection_view::detection_summary_ui(ui, &evaluation, &detection);
