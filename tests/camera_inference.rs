@@ -102,6 +102,20 @@ fn camera_frames_in_class_probabilities_out() {
             _ => {}
         }
     }
+    // The confidence slider reaches the running inference.
+    let mut model = tinylab::project::Project::open(&dir)
+        .unwrap()
+        .settings()
+        .model
+        .clone();
+    model.confidence_threshold = 0.42;
+    engine.send(Command::SetModel(Box::new(model))).unwrap();
+    let retuned = common::expect(&engine, "a result at the new threshold", |e| match e {
+        Event::CameraInference(r) if r.threshold == 0.42 => Some(r),
+        _ => None,
+    });
+    let top = retuned.probabilities.iter().copied().fold(0.0, f32::max);
+    assert_eq!(retuned.detected.is_some(), top >= 0.42);
     engine.send(Command::StopLive).unwrap();
     assert!(
         results.len() >= 12,

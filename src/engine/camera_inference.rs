@@ -18,6 +18,7 @@ use crate::project::runs::StoredRun;
 use crate::protocol::Event;
 use crossbeam_channel::Sender;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -61,6 +62,8 @@ struct Mailbox {
 /// The running inference thread; dropping it stops and joins the thread.
 pub struct CameraInference {
     mailbox: Arc<(Mutex<Mailbox>, Condvar)>,
+    /// The confidence threshold as `f32` bits, changed by the Evaluate panel's slider.
+    threshold: Arc<AtomicU32>,
     thread: Option<std::thread::JoinHandle<()>>,
     run: String,
 }
@@ -72,7 +75,7 @@ struct Worker {
     labels: Vec<String>,
     image: ImageSettings,
     grid: Option<Grid>,
-    threshold: f32,
+    threshold: Arc<AtomicU32>,
 }
 
 impl CameraInference {
@@ -101,13 +104,14 @@ impl CameraInference {
                 run.record.id, image.width, image.height, image.resize_mode, image.channels
             ));
         }
+        let threshold = Arc::new(AtomicU32::new(threshold.to_bits()));
         let worker = Worker {
             run: run.record.id.clone(),
             model: run.model.clone(),
             labels: run.record.labels.clone(),
             image,
             grid: run.record.grid,
-            threshold,
+            threshold: threshold.clone(),
         };
         let mailbox = Arc::new((Mutex::new(Mailbox::default()), Condvar::new()));
         let shared = mailbox.clone();
@@ -117,6 +121,7 @@ impl CameraInference {
             .map_err(|e| format!("could not start live inference: {e}"))?;
         Ok(Self {
             mailbox,
+            threshold,
             thread: Some(thread),
             run: run.record.id.clone(),
         })
@@ -125,6 +130,11 @@ impl CameraInference {
     /// The run it uses.
     pub fn run_id(&self) -> &str {
         &self.run
+    }
+
+    /// Applies `threshold` from the next frame on.
+    pub fn set_threshold(&self, threshold: f32) {
+        self.threshold.store(threshold.to_bits(), Ordering::Relaxed);
     }
 
     /// Offers a frame; a frame not yet taken is replaced (only the newest counts).
@@ -202,6 +212,7 @@ impl Worker {
                 input.width, input.height, self.image.width, self.image.height
             ));
         }
+        let threshold = f32::from_bits(self.threshold.load(Ordering::Relaxed));
         let started = Instant::now();
         let features = image::features_from_pixels(
             &self.image.channels,
@@ -224,7 +235,7 @@ impl Worker {
             detected: None,
             centroids: Vec::new(),
             is_detection: self.grid.is_some(),
-            threshold: self.threshold,
+            threshold,
             dsp_ms,
             nn_ms,
             fps: 0.0,
@@ -244,7 +255,7 @@ impl Worker {
                     f64::from(frame.encoded.height.max(1)),
                 );
                 result.centroids =
-                    detection::decode(&probabilities, grid, self.labels.len(), self.threshold)
+                    detection::decode(&probabilities, grid, self.labels.len(), threshold)
                         .into_iter()
                         .map(|c| {
                             let (x, y) = mapping.to_file(f64::from(c.x), f64::from(c.y));
@@ -258,7 +269,7 @@ impl Worker {
             }
             None => {
                 let (best, top) = argmax(probabilities.iter().copied());
-                result.detected = (top >= self.threshold).then_some((best, top));
+                result.detected = (top >= threshold).then_some((best, top));
                 result.probabilities = probabilities;
             }
         }

@@ -208,6 +208,9 @@ impl EngineLoop {
         else {
             return;
         };
+        if let Some(inference) = &self.camera.inference {
+            inference.set_threshold(threshold);
+        }
         if let Some(classifier) = self
             .live_session
             .as_mut()
