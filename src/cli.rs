@@ -936,6 +936,12 @@ fn eval(dir: PathBuf, json: bool) -> Result<()> {
                 "confidence_threshold".into(),
                 evaluation.confidence_threshold.into(),
             );
+            if let Some(detection) = &evaluation.detection {
+                object.insert(
+                    "detection".into(),
+                    serde_json::to_value(&detection.metrics)?,
+                );
+            }
             if evaluation.has_anomaly {
                 let samples: serde_json::Map<String, serde_json::Value> = evaluation
                     .samples
@@ -1047,6 +1053,9 @@ fn classify(
 
 /// The confusion matrix and per-class metrics as `tinylab eval` prints them.
 pub fn format_evaluation(evaluation: &crate::protocol::RunEvaluation) -> String {
+    if let Some(detection) = &evaluation.detection {
+        return format_detection(evaluation, &detection.metrics);
+    }
     let metrics = &evaluation.metrics;
     let width = evaluation
         .labels
@@ -1097,6 +1106,52 @@ pub fn format_evaluation(evaluation: &crate::protocol::RunEvaluation) -> String 
         out += &format!(
             "\nanomaly: {} windows above {:.2}\n",
             evaluation.anomalies, evaluation.anomaly_threshold
+        );
+    }
+    out
+}
+
+/// A FOMO run's evaluation as `tinylab eval` prints it: the F1 line, then one row per class.
+fn format_detection(
+    evaluation: &crate::protocol::RunEvaluation,
+    metrics: &crate::nn::detection::DetectionMetrics,
+) -> String {
+    let width = evaluation
+        .labels
+        .iter()
+        .map(String::len)
+        .chain([7])
+        .max()
+        .unwrap_or(7);
+    let mut out = format!(
+        "{} on the {} split: F1 {:.3} (precision {:.3}, recall {:.3}) over {} images, centroids \
+         at confidence ≥ {:.2}\n\n{:width$} {:>9} {:>9} {:>9} {:>5} {:>5} {:>5}\n",
+        evaluation.run,
+        evaluation.set.title(),
+        metrics.f1,
+        metrics.precision,
+        metrics.recall,
+        metrics.images,
+        evaluation.confidence_threshold,
+        "label",
+        "precision",
+        "recall",
+        "f1",
+        "TP",
+        "FP",
+        "FN"
+    );
+    for class in &metrics.per_class {
+        let c = class.counts;
+        out += &format!(
+            "{:width$} {:>9.3} {:>9.3} {:>9.3} {:>5} {:>5} {:>5}\n",
+            class.label,
+            class.precision,
+            class.recall,
+            class.f1,
+            c.true_positives,
+            c.false_positives,
+            c.false_negatives
         );
     }
     out

@@ -218,6 +218,14 @@ pub enum Command {
     },
     /// Delete samples (undoable).
     Delete(Vec<SampleId>),
+    /// Replace an image's bounding boxes (file pixels; one undo step). The Dataset panel's box
+    /// editor sends the whole new list after each drawn, relabelled or deleted box.
+    SetBoxes {
+        /// The image sample.
+        id: SampleId,
+        /// Its boxes after the edit.
+        boxes: Vec<crate::project::sample::BoundingBox>,
+    },
     /// Undo the last relabel, move or delete.
     Undo,
     /// Import sample files as a job.
@@ -510,6 +518,8 @@ pub struct RunEvaluation {
     pub anomalies: usize,
     /// True when the run has an anomaly detector.
     pub has_anomaly: bool,
+    /// A FOMO run's detection results (`metrics` is then the per-cell confusion matrix).
+    pub detection: Option<Arc<crate::engine::detection_eval::DetectionEvaluation>>,
 }
 
 /// How serious a notice is.
@@ -723,6 +733,9 @@ pub enum Event {
         max_hz: f32,
     },
     // ---- camera ----
+    /// Live inference on one camera frame (after [`Command::StartLive`] in a camera project):
+    /// class probabilities or FOMO centroids, DSP/NN time, results per second (`try_send`).
+    CameraInference(Arc<crate::engine::camera_inference::FrameInference>),
     /// A camera frame, decoded: a preview and what the model sees (sent with `try_send`).
     CameraFrame {
         /// The frame.

@@ -208,6 +208,62 @@ fn fit_short_keeps_the_centre_and_fit_long_letterboxes_in_black() {
     }
 }
 
+/// Where a QVGA frame's points land in a 96 × 96 input, worked by hand: squash scales 0.3 across
+/// and 0.4 down; fit-short keeps x 40..280 (scale 0.4, shifted 16 left); fit-long makes 96 × 72
+/// with 12 px bars above and below (scale 0.3).
+#[test]
+fn input_mapping_follows_each_resize_mode() {
+    let check = |mode: &str, file: (f64, f64), want: (f64, f64)| {
+        let m = image::input_mapping(320, 240, 96, 96, mode).unwrap();
+        let (x, y) = m.to_input(file.0, file.1);
+        assert!(
+            (x - want.0).abs() < 1e-9 && (y - want.1).abs() < 1e-9,
+            "{mode}: {file:?} → ({x}, {y}), want {want:?}"
+        );
+        let (bx, by) = m.to_file(x, y);
+        assert!((bx - file.0).abs() < 1e-9 && (by - file.1).abs() < 1e-9);
+    };
+    check("squash", (100.0, 50.0), (30.0, 20.0));
+    check("squash", (320.0, 240.0), (96.0, 96.0));
+    check("fit-short", (40.0, 0.0), (0.0, 0.0));
+    check("fit-short", (100.0, 50.0), (24.0, 20.0));
+    check("fit-short", (280.0, 240.0), (96.0, 96.0));
+    check("fit-long", (0.0, 0.0), (0.0, 12.0));
+    check("fit-long", (100.0, 50.0), (30.0, 27.0));
+    check("fit-long", (320.0, 240.0), (96.0, 84.0));
+    // A point cropped away by fit-short is off the input.
+    let m = image::input_mapping(320, 240, 96, 96, "fit-short").unwrap();
+    let (x, y) = m.to_input(10.0, 100.0);
+    assert!(!m.inside_input(x, y));
+    assert!(image::input_mapping(320, 240, 96, 96, "stretch").is_err());
+}
+
+/// The mapping agrees with the resize itself: a white square drawn in a 40 × 20 frame is found,
+/// after fit-long into 20 × 20, where the mapping puts it.
+#[test]
+fn input_mapping_agrees_with_the_resized_pixels() {
+    let rgb = paint(40, 20, |x, y| {
+        if (20..28).contains(&x) && (4..12).contains(&y) {
+            [255; 3]
+        } else {
+            [40; 3]
+        }
+    });
+    let out = resized(&rgb, 40, 20, (20, 20), "fit-long");
+    let m = image::input_mapping(40, 20, 20, 20, "fit-long").unwrap();
+    let (x0, y0) = m.to_input(20.0, 4.0);
+    let (x1, y1) = m.to_input(28.0, 12.0);
+    assert_eq!((x0, y0, x1, y1), (10.0, 7.0, 14.0, 11.0));
+    for y in 0..20u32 {
+        for x in 0..20u32 {
+            let inside = (10..14).contains(&x) && (7..11).contains(&y);
+            let value = pixel(&out, 20, x, y)[0];
+            // Bilinear edges blend an eighth of the neighbour in: halfway tells in from out.
+            assert_eq!(value > 128, inside, "({x}, {y}) = {value}");
+        }
+    }
+}
+
 #[test]
 fn a_solid_colour_stays_that_colour_at_every_size() {
     let colour = [12u8, 200, 77];

@@ -12,13 +12,15 @@
 )] // tests fail by panicking
 
 use std::ops::ControlFlow;
-use tinylab::nn::detection::{DetectionMetrics, Grid, InputBox, cell_targets};
+use tinylab::nn::detection::{DetectionMetrics, Grid, cell_targets};
 use tinylab::nn::model::Head;
 use tinylab::nn::train::{Dataset, TrainConfig, predict, train};
 use tinylab::nn::{Model, Tensor};
 use tinylab::rng::Rng;
 
-const SIZE: usize = 96;
+mod common;
+
+use common::scenes::{PLAN as SIZE, scenes};
 
 fn grid() -> Grid {
     Grid {
@@ -27,64 +29,6 @@ fn grid() -> Grid {
         input_width: SIZE,
         input_height: SIZE,
     }
-}
-
-/// One scene: pixels in 0..1 and the objects' boxes.
-fn scene(rng: &mut Rng) -> (Vec<f32>, Vec<InputBox>) {
-    let mut pixels: Vec<f32> = (0..SIZE * SIZE)
-        .map(|_| 0.25 + 0.1 * ((rng.next_f64() as f32) - 0.5))
-        .collect();
-    let objects = 1 + rng.below(3);
-    let mut boxes: Vec<InputBox> = Vec::new();
-    let mut tries = 0;
-    while boxes.len() < objects && tries < 100 {
-        tries += 1;
-        let class = 1 + rng.below(2);
-        let half = 8.0 + 2.0 * (rng.next_f64() as f32);
-        let cx = half + (rng.next_f64() as f32) * (SIZE as f32 - 2.0 * half);
-        let cy = half + (rng.next_f64() as f32) * (SIZE as f32 - 2.0 * half);
-        let clear = boxes.iter().all(|b| {
-            let (bx, by) = (b.x + b.width / 2.0, b.y + b.height / 2.0);
-            (bx - cx).abs() > 24.0 || (by - cy).abs() > 24.0
-        });
-        if !clear {
-            continue;
-        }
-        for y in 0..SIZE {
-            for x in 0..SIZE {
-                let (dx, dy) = (x as f32 + 0.5 - cx, y as f32 + 0.5 - cy);
-                let inside = if class == 1 {
-                    dx.abs() <= half && dy.abs() <= half
-                } else {
-                    let r = (dx * dx + dy * dy).sqrt();
-                    r <= half && r >= half * 0.5
-                };
-                if inside {
-                    pixels[y * SIZE + x] = 0.9;
-                }
-            }
-        }
-        boxes.push(InputBox {
-            class,
-            x: cx - half,
-            y: cy - half,
-            width: 2.0 * half,
-            height: 2.0 * half,
-        });
-    }
-    (pixels, boxes)
-}
-
-fn scenes(n: usize, seed: u64) -> (Vec<f32>, Vec<Vec<InputBox>>) {
-    let mut rng = Rng::new(seed);
-    let mut pixels = Vec::with_capacity(n * SIZE * SIZE);
-    let mut all = Vec::with_capacity(n);
-    for _ in 0..n {
-        let (p, b) = scene(&mut rng);
-        pixels.extend(p);
-        all.push(b);
-    }
-    (pixels, all)
 }
 
 #[test]

@@ -114,6 +114,13 @@ pub fn format_report(report: &QuantReport) -> String {
         format!("{:.1} %", report.float.accuracy * 100.0),
         format!("{:.1} %", report.int8.accuracy * 100.0),
     );
+    if let (Some(fd), Some(qd)) = (&report.float_detection, &report.int8_detection) {
+        out += &line(
+            "detection F1 (P / R)",
+            format!("{:.3} ({:.2}/{:.2})", fd.f1, fd.precision, fd.recall),
+            format!("{:.3} ({:.2}/{:.2})", qd.f1, qd.precision, qd.recall),
+        );
+    }
     out += &line(
         "model file (bytes)",
         f.file_bytes.to_string(),

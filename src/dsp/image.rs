@@ -280,13 +280,8 @@ pub fn resize(
             Ok(resample(&source, &rect, out_w, out_h))
         }
         ResizeMode::FitLong => {
-            let (inner_w, inner_h) = if in_w * out_h >= in_h * out_w {
-                (out_w, (in_h * out_w / in_w).clamp(1, out_h))
-            } else {
-                ((in_w * out_h / in_h).clamp(1, out_w), out_h)
-            };
+            let (inner_w, inner_h, left, top) = letterbox(in_w, in_h, out_w, out_h);
             let inner = resample(&source, &full, inner_w, inner_h);
-            let (left, top) = ((out_w - inner_w) / 2, (out_h - inner_h) / 2);
             let mut canvas = vec![0u8; out_w * out_h * 3];
             for (row, inner_row) in canvas
                 .chunks_exact_mut(out_w * 3)
@@ -326,6 +321,107 @@ pub fn crop_rect(
         },
     };
     Ok([rect.x0, rect.y0, rect.x1, rect.y1])
+}
+
+/// `fit-long`'s letterbox: the scaled image's size `(inner_w, inner_h)` and its offset `(left,
+/// top)` on the `out_w × out_h` canvas.
+fn letterbox(in_w: usize, in_h: usize, out_w: usize, out_h: usize) -> (usize, usize, usize, usize) {
+    let (inner_w, inner_h) = if in_w * out_h >= in_h * out_w {
+        (out_w, (in_h * out_w / in_w).clamp(1, out_h))
+    } else {
+        ((in_w * out_h / in_h).clamp(1, out_w), out_h)
+    };
+    (
+        inner_w,
+        inner_h,
+        (out_w - inner_w) / 2,
+        (out_h - inner_h) / 2,
+    )
+}
+
+/// Where a point of the image file lands in the model's input after the resize, per axis
+/// `input = file · scale + offset` (pixel-edge coordinates): the geometry of [`resize`], for
+/// bounding boxes and detected centroids.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InputMapping {
+    /// Input pixels per file pixel, across.
+    pub scale_x: f64,
+    /// Input pixels per file pixel, down.
+    pub scale_y: f64,
+    /// Input x of the file's left edge.
+    pub offset_x: f64,
+    /// Input y of the file's top edge.
+    pub offset_y: f64,
+    /// Model input width in pixels.
+    pub input_width: u32,
+    /// Model input height in pixels.
+    pub input_height: u32,
+}
+
+impl InputMapping {
+    /// A file point in input pixels.
+    pub fn to_input(&self, x: f64, y: f64) -> (f64, f64) {
+        (
+            x * self.scale_x + self.offset_x,
+            y * self.scale_y + self.offset_y,
+        )
+    }
+
+    /// An input point in file pixels (the inverse of [`InputMapping::to_input`]).
+    pub fn to_file(&self, x: f64, y: f64) -> (f64, f64) {
+        (
+            (x - self.offset_x) / self.scale_x,
+            (y - self.offset_y) / self.scale_y,
+        )
+    }
+
+    /// Whether an input point lies on the model's input (edges included).
+    pub fn inside_input(&self, x: f64, y: f64) -> bool {
+        x >= 0.0
+            && y >= 0.0
+            && x <= f64::from(self.input_width)
+            && y <= f64::from(self.input_height)
+    }
+}
+
+/// The mapping of an `in_w × in_h` image into the model's `out_w × out_h` input in
+/// `resize_mode` ([`resize`]'s geometry: the source rectangle for `squash` and `fit-short`, the
+/// letterbox for `fit-long`).
+pub fn input_mapping(
+    in_w: u32,
+    in_h: u32,
+    out_w: u32,
+    out_h: u32,
+    resize_mode: &str,
+) -> Result<InputMapping, DspError> {
+    let mode = parse_resize_mode(resize_mode)?;
+    let (out_wu, out_hu) = (check_side("width", out_w)?, check_side("height", out_h)?);
+    let (in_wu, in_hu) = (in_w.max(1) as usize, in_h.max(1) as usize);
+    let (scale_x, scale_y, offset_x, offset_y) = match mode {
+        ResizeMode::FitLong => {
+            let (inner_w, inner_h, left, top) = letterbox(in_wu, in_hu, out_wu, out_hu);
+            (
+                inner_w as f64 / in_wu as f64,
+                inner_h as f64 / in_hu as f64,
+                left as f64,
+                top as f64,
+            )
+        }
+        ResizeMode::Squash | ResizeMode::FitShort => {
+            let [x0, y0, x1, y1] = crop_rect(in_w, in_h, out_w, out_h, resize_mode)?;
+            let scale_x = out_wu as f64 / (x1 - x0);
+            let scale_y = out_hu as f64 / (y1 - y0);
+            (scale_x, scale_y, -x0 * scale_x, -y0 * scale_y)
+        }
+    };
+    Ok(InputMapping {
+        scale_x,
+        scale_y,
+        offset_x,
+        offset_y,
+        input_width: out_w,
+        input_height: out_h,
+    })
 }
 
 /// `fit-short`'s source rectangle: the centred part of aspect `out_w : out_h`.

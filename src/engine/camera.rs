@@ -2,9 +2,11 @@
 //! frames to the UI as `Event::CameraFrame` with `try_send` (frames the UI is too slow for are
 //! dropped and counted, with those the camera thread dropped), measures frames per second over
 //! the last two seconds, and saves the newest frame's bytes as a labelled image sample on
-//! `Command::CaptureFrame` (one undo step each).
+//! `Command::CaptureFrame` (one undo step each). With live inference on, each frame is also
+//! offered to [`super::camera_inference`].
 
 use super::EngineLoop;
+use super::camera_inference::CameraInference;
 use super::undo::{self, UndoStep};
 use crate::devices::camera::{Camera, CameraFrame, CameraMsg, CameraSpec};
 use crate::dsp::block::DspSettings;
@@ -32,6 +34,8 @@ pub(super) struct CameraState {
     last: Option<Arc<CameraFrame>>,
     arrivals: VecDeque<Instant>,
     ui_dropped: u64,
+    /// Live inference, while on: every frame is offered to it.
+    pub(super) inference: Option<CameraInference>,
 }
 
 impl CameraState {
@@ -45,6 +49,7 @@ impl CameraState {
             last: None,
             arrivals: VecDeque::new(),
             ui_dropped: 0,
+            inference: None,
         }
     }
 
@@ -59,13 +64,17 @@ impl CameraState {
     }
 
     fn fps(&self) -> f32 {
-        match (self.arrivals.front(), self.arrivals.back()) {
-            (Some(first), Some(last)) if self.arrivals.len() >= 2 && last > first => {
-                ((self.arrivals.len() - 1) as f64 / last.duration_since(*first).as_secs_f64())
-                    as f32
-            }
-            _ => 0.0,
+        per_second(&self.arrivals)
+    }
+}
+
+/// Events per second from their times, oldest first (0 with fewer than two).
+pub(super) fn per_second(times: &VecDeque<Instant>) -> f32 {
+    match (times.front(), times.back()) {
+        (Some(first), Some(last)) if times.len() >= 2 && last > first => {
+            ((times.len() - 1) as f64 / last.duration_since(*first).as_secs_f64()) as f32
         }
+        _ => 0.0,
     }
 }
 
@@ -135,6 +144,11 @@ impl EngineLoop {
                 if self.events.try_send(event).is_err() {
                     self.camera.ui_dropped += 1;
                 }
+                // After the frame's event, so its result never arrives before it.
+                if let (Some(inference), Some(frame)) = (&self.camera.inference, &self.camera.last)
+                {
+                    inference.offer(frame.clone());
+                }
                 (self.wake)();
             }
             CameraMsg::BadFrame(why) => {
@@ -146,6 +160,46 @@ impl EngineLoop {
                 )));
             }
             CameraMsg::Lost { reason } => self.disconnect(Some(reason)),
+        }
+    }
+
+    /// `StartLive` in a camera project: inference on every frame from now on, with the shown
+    /// run at the project's confidence threshold.
+    pub(super) fn start_camera_inference(&mut self) {
+        let (Some(run), Some(project)) = (&self.run, &self.project) else {
+            return self.notice(
+                Level::Error,
+                "train a model (or pick a run) before live inference",
+            );
+        };
+        let settings = project.settings();
+        let started = CameraInference::start(
+            run,
+            image_settings(&settings.dsp).as_ref(),
+            settings.model.confidence_threshold,
+            self.events.clone(),
+            self.wake.clone(),
+        );
+        match started {
+            Ok(inference) => {
+                self.emit(Event::LiveStarted {
+                    run: inference.run_id().to_owned(),
+                    labels: run.record.labels.clone(),
+                    has_anomaly: false,
+                    averaging: 1,
+                });
+                self.camera.inference = Some(inference);
+                if self.camera.camera.is_none() {
+                    self.notice(
+                        Level::Info,
+                        "live inference starts when a camera sends frames: connect one",
+                    );
+                }
+            }
+            Err(e) => {
+                self.camera.inference = None;
+                self.emit(Event::LiveStopped { reason: Some(e) });
+            }
         }
     }
 

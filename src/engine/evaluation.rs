@@ -1,7 +1,8 @@
 //! What the Evaluate panel and `tinylab eval` show of a run: the metrics of one data set at the
 //! chosen thresholds, the misclassified windows, and one line per sample with its majority
 //! prediction and its highest anomaly score. Pure and cheap (a few thousand windows), so the
-//! engine recomputes it whenever a threshold slider moves.
+//! engine recomputes it whenever a threshold slider moves. A FOMO run (one with a grid) is
+//! scored by [`super::detection_eval`] instead.
 
 use crate::nn::NnError;
 use crate::nn::metrics::{Evaluation, argmax};
@@ -16,6 +17,23 @@ pub fn evaluate(
     confidence_threshold: f32,
     anomaly_threshold: f32,
 ) -> Result<RunEvaluation, NnError> {
+    if let Some(grid) = record.grid {
+        let (metrics, misclassified, detection) =
+            super::detection_eval::evaluate(record, grid, set, confidence_threshold)?;
+        return Ok(RunEvaluation {
+            run: record.id.clone(),
+            set,
+            labels: record.labels.clone(),
+            metrics,
+            misclassified,
+            samples: Vec::new(),
+            confidence_threshold,
+            anomaly_threshold,
+            anomalies: 0,
+            has_anomaly: false,
+            detection: Some(std::sync::Arc::new(detection)),
+        });
+    }
     let known: Vec<&WindowPrediction> = record
         .predictions
         .iter()
@@ -66,6 +84,7 @@ pub fn evaluate(
             .filter(|p| p.set == set && p.anomaly.is_some_and(|a| a > anomaly_threshold))
             .count(),
         has_anomaly: record.predictions.iter().any(|p| p.anomaly.is_some()),
+        detection: None,
     })
 }
 

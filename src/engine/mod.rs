@@ -11,12 +11,15 @@ pub mod arduino_export;
 mod audio;
 mod box_labels;
 mod camera;
+pub mod camera_inference;
 mod dataset_jobs;
 mod demo;
 mod deploy;
+pub mod detection_eval;
 mod device;
 pub mod evaluation;
 pub mod features_job;
+pub mod fomo;
 pub mod jobs;
 pub mod live;
 mod noise_mix;
@@ -328,6 +331,7 @@ impl EngineLoop {
             Command::LoadSample(id) => self.load_sample(id),
             Command::Relabel { ids, label } => self.edit(undo::relabel(ids, label)),
             Command::SetSplit { ids, split } => self.edit(undo::set_split(ids, split)),
+            Command::SetBoxes { id, boxes } => self.edit(undo::set_boxes(id, boxes)),
             Command::Delete(ids) => self.edit(undo::delete(ids)),
             Command::Undo => self.undo(),
             Command::Import {

@@ -6,15 +6,20 @@
 //! (TFLite's reference kernels) on every test window, compared, written as `.tflite` and kept in
 //! the run folder with the report. Exporting writes one of those models where the student asks:
 //! a `.tflite` with `labels.txt` beside it, or the C array files in a folder.
+//!
+//! A FOMO run is compared per cell (the confusion matrices count cells) and by detection F1 at
+//! the run's confidence threshold, each test image's boxes taken from the dataset as it is now.
 
 use super::dataset_jobs::JobOutput;
 use super::features_job::{self, FeaturePlan, FeatureSet};
+use super::fomo;
 use super::jobs::{JobContext, JobError, failed};
 use crate::export::{c_array, c_library, tflite};
+use crate::nn::detection::{self, DetectionMetrics, InputBox};
 use crate::nn::metrics::{Evaluation, argmax};
 use crate::project::atomic::{write_bytes_atomic, write_dir_atomic};
 use crate::project::runs::{self, StoredRun};
-use crate::project::sample::Split;
+use crate::project::sample::{SampleId, SampleMeta, Split};
 use crate::protocol::ModelFormat;
 use crate::quant::estimate::{ModelCost, estimate};
 use crate::quant::interpreter::Runner;
@@ -23,6 +28,7 @@ use crate::quant::report::{Footprint, QuantReport, QuantizeSettings};
 use crate::quant::stats::graph_stats;
 use crate::quant::{Graph, Metadata, lower};
 use crate::rng::Rng;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -50,6 +56,12 @@ pub fn quantize_run(
 ) -> Result<JobOutput, JobError> {
     let started = Instant::now();
     let stored = runs::load(&plan.project_dir, Some(&plan.run)).map_err(failed)?;
+    let metas: HashMap<SampleId, SampleMeta> = plan
+        .features
+        .samples
+        .iter()
+        .map(|(m, _)| (m.id, m.clone()))
+        .collect();
     let set = features_job::generate(plan.features, ctx)?;
     if set.shape != stored.record.input_shape {
         return Err(failed(format!(
@@ -61,8 +73,10 @@ pub fn quantize_run(
     ctx.progress(0.0, "lowering the model to TensorFlow Lite operators");
     let float_graph = float_graph(&stored).map_err(failed)?;
     let labels = &stored.record.labels;
-    let train = rows(&set, Split::Train, labels);
-    let test = rows(&set, Split::Test, labels);
+    let grid = stored.record.grid;
+    // FOMO's images all count (background 0): their boxes are the truth, not their label.
+    let train = rows(&set, Split::Train, labels, grid.is_some());
+    let test = rows(&set, Split::Test, labels, grid.is_some());
     if test.is_empty() {
         return Err(failed(
             "the test split has no windows of the trained labels: move some samples to test \
@@ -81,7 +95,18 @@ pub fn quantize_run(
     )
     .map_err(failed)?;
     ctx.check_cancelled()?;
-    let truth: Vec<usize> = test.iter().map(|&(_, class)| class).collect();
+    let boxes: Vec<Vec<InputBox>> = match grid {
+        Some(_) => test_boxes(&stored, &metas, &set, &test)?,
+        None => Vec::new(),
+    };
+    // One truth per window, or per cell of a FOMO image.
+    let truth: Vec<usize> = match grid {
+        Some(grid) => boxes
+            .iter()
+            .flat_map(|b| detection::cell_targets(grid, b))
+            .collect(),
+        None => test.iter().map(|&(_, class)| class).collect(),
+    };
     let inputs: Vec<&[f32]> = test.iter().map(|&(row, _)| row_values(&set, row)).collect();
     ctx.progress(0.4, format!("float32 on {} test windows", inputs.len()));
     let float_probabilities = run_all(&float_graph, &inputs, ctx)?;
@@ -90,18 +115,32 @@ pub fn quantize_run(
     // Accuracy at the run's confidence threshold, as the Evaluate panel counts it (below it a
     // window is "uncertain"); "changed" compares the top classes.
     let threshold = stored.record.model.confidence_threshold;
+    let classes = labels.len().max(1);
     let evaluate = |probabilities: &[Vec<f32>]| {
         let flat: Vec<f32> = probabilities.iter().flatten().copied().collect();
-        let array = ndarray::Array2::from_shape_vec((probabilities.len(), labels.len()), flat)
+        let array = ndarray::Array2::from_shape_vec((flat.len() / classes, classes), flat)
             .map_err(failed)?
             .into_dyn();
         Evaluation::new(labels, &truth, &array, threshold).map_err(failed)
     };
     let float = evaluate(&float_probabilities)?;
     let int8 = evaluate(&int8_probabilities)?;
+    let detect = |probabilities: &[Vec<f32>]| {
+        grid.map(|grid| {
+            let images = probabilities
+                .iter()
+                .map(Vec::as_slice)
+                .zip(boxes.iter().map(Vec::as_slice));
+            DetectionMetrics::evaluate(images, grid, labels, threshold)
+        })
+    };
+    let (float_detection, int8_detection) =
+        (detect(&float_probabilities), detect(&int8_probabilities));
+    // Windows (FOMO: cells) whose top class differs.
     let changed = float_probabilities
         .iter()
         .zip(&int8_probabilities)
+        .flat_map(|(f, q)| f.chunks(classes).zip(q.chunks(classes)))
         .filter(|(f, q)| argmax(f.iter().copied()).0 != argmax(q.iter().copied()).0)
         .count();
     let max_probability_change = float_probabilities
@@ -118,10 +157,17 @@ pub fn quantize_run(
         run: stored.record.id.clone(),
         settings: plan.settings.clone(),
         calibration_windows: calibration.len(),
-        data: format!(
-            "test split, {} windows, confidence threshold {threshold}",
-            truth.len()
-        ),
+        data: match grid {
+            Some(_) => format!(
+                "test split, {} images ({} cells), confidence threshold {threshold}",
+                inputs.len(),
+                truth.len()
+            ),
+            None => format!(
+                "test split, {} windows, confidence threshold {threshold}",
+                truth.len()
+            ),
+        },
         float,
         int8,
         changed,
@@ -131,6 +177,8 @@ pub fn quantize_run(
         float_footprint,
         int8_footprint,
         elapsed_s: started.elapsed().as_secs_f64(),
+        float_detection,
+        int8_detection,
     };
     runs::save_quantized(&plan.project_dir, &report, &float_bytes, &int8_bytes).map_err(failed)?;
     Ok(JobOutput::Quantized(Box::new(report)))
@@ -180,13 +228,37 @@ fn footprint(graph: &Graph, bytes: &[u8], dsp_bytes: u64) -> Result<Footprint, J
     })
 }
 
-/// `(row, class)` of every window of `split` whose label the run knows.
-fn rows(set: &FeatureSet, split: Split, labels: &[String]) -> Vec<(usize, usize)> {
+/// `(row, class)` of every window of `split` whose label the run knows (every image, class 0
+/// for a label it does not know, with `all`).
+fn rows(set: &FeatureSet, split: Split, labels: &[String], all: bool) -> Vec<(usize, usize)> {
     set.rows
         .iter()
         .enumerate()
         .filter(|(_, r)| r.split == split)
-        .filter_map(|(i, r)| Some((i, labels.iter().position(|l| *l == r.label)?)))
+        .filter_map(|(i, r)| {
+            let class = labels.iter().position(|l| *l == r.label);
+            Some((i, if all { class.unwrap_or(0) } else { class? }))
+        })
+        .collect()
+}
+
+/// The boxes of each test image in the run's input pixels, from the dataset as it is now.
+fn test_boxes(
+    stored: &StoredRun,
+    metas: &HashMap<SampleId, SampleMeta>,
+    set: &FeatureSet,
+    test: &[(usize, usize)],
+) -> Result<Vec<Vec<InputBox>>, JobError> {
+    let image = fomo::image_settings(&stored.record.dsp).map_err(failed)?;
+    test.iter()
+        .map(|&(row, _)| {
+            let Some(meta) = set.rows.get(row).and_then(|r| metas.get(&r.sample)) else {
+                return Ok(Vec::new());
+            };
+            fomo::input_boxes(meta, image, &stored.record.labels)
+                .map(|(boxes, _)| boxes)
+                .map_err(|why| failed(format!("{}: {why}", meta.id)))
+        })
         .collect()
 }
 

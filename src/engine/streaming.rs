@@ -169,6 +169,13 @@ impl EngineLoop {
 
     /// Starts classifying the stream with the shown run.
     pub(super) fn start_live(&mut self) {
+        if self
+            .project
+            .as_ref()
+            .is_some_and(|p| p.settings().sensor.kind == crate::project::CAMERA)
+        {
+            return self.start_camera_inference();
+        }
         if self.run.is_none() {
             return self.notice(
                 Level::Error,
@@ -201,6 +208,9 @@ impl EngineLoop {
         else {
             return;
         };
+        if let Some(inference) = &self.camera.inference {
+            inference.set_threshold(threshold);
+        }
         if let Some(classifier) = self
             .live_session
             .as_mut()
@@ -214,6 +224,7 @@ impl EngineLoop {
     /// the UI's Stop button always gets an answer).
     pub(super) fn stop_live(&mut self, reason: Option<String>) {
         self.live_session = None;
+        self.camera.inference = None;
         self.emit(Event::LiveStopped { reason });
     }
 

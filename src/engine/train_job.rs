@@ -4,21 +4,29 @@
 //! fitted beside it, then every window predicted and the run saved under `runs/`. Evaluation:
 //! the same prediction step for a saved run against the dataset as it is now.
 //!
+//! A preset with a per-cell head trains FOMO instead ([`super::fomo`]): labels `background` +
+//! the box labels, per-cell targets from each image's boxes in the model's input pixels, and
+//! each prediction is the image's heat map saved with those boxes.
+//!
 //! A cancelled training keeps the weights of the last finished epoch as a run (the curves so far
 //! are worth comparing); cancelled before the first epoch, nothing is saved.
 
 use super::dataset_jobs::JobOutput;
 use super::features_job::{self, FeaturePlan, FeatureSet};
+use super::fomo;
 use super::jobs::{JobContext, JobError, failed};
+use crate::dsp::image::{ImageSettings, InputMapping};
 use crate::models::ModelSettings;
 use crate::nn::Model;
 use crate::nn::anomaly::KMeans;
+use crate::nn::detection::{self, Grid, InputBox};
+use crate::nn::model::Head;
 use crate::nn::train::{self, BatchProgress, Dataset, EpochReport, StopReason};
 use crate::project::runs::{
     self, DataSet, RUN_FORMAT_VERSION, RunRecord, StoredRun, WindowPrediction,
 };
-use crate::project::sample::{SampleId, Split};
-use std::collections::HashSet;
+use crate::project::sample::{SampleId, SampleMeta, Split};
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -55,18 +63,68 @@ pub fn train_run(plan: TrainPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutp
         project_dir,
     } = plan;
     let (dsp, impulse) = (features.dsp.clone(), features.window.clone());
+    let per_cell = fomo::is_per_cell(&settings).map_err(failed)?;
+    // FOMO's labels come from the boxes, which the feature rows do not carry.
+    let metas: HashMap<SampleId, SampleMeta> = if per_cell {
+        fomo::image_settings(&dsp).map_err(failed)?;
+        features
+            .samples
+            .iter()
+            .map(|(m, _)| (m.id, m.clone()))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let set = features_job::generate(features, ctx)?;
-    let labels = train_labels(&set)?;
-    let training_rows: Vec<usize> = rows_in(&set, Split::Train, &labels);
+    let labels = if per_cell {
+        fomo::detection_labels(metas.values()).map_err(failed)?
+    } else {
+        train_labels(&set)?
+    };
+    let training_rows: Vec<usize> = if per_cell {
+        rows_in(&set, Split::Train, None)
+    } else {
+        rows_in(&set, Split::Train, Some(&labels))
+    };
     let mut inputs = Vec::new();
     let mut targets = Vec::new();
     for &row in &training_rows {
         inputs.extend_from_slice(row_values(&set, row));
-        targets.extend(truth_of(&set, row, &labels));
+        // FOMO: the image's own label only stratifies the validation split.
+        targets.extend(truth_of(&set, row, &labels).or(per_cell.then_some(0)));
     }
     let body = settings.body().map_err(failed)?;
-    let model = Model::classifier(&set.shape, &body, labels.len(), settings.training.seed)
-        .map_err(failed)?;
+    let head = if per_cell { Head::PerCell } else { Head::Dense };
+    let mut model = Model::with_head(
+        &set.shape,
+        &body,
+        labels.len(),
+        settings.training.seed,
+        head,
+    )
+    .map_err(failed)?;
+    if let Some(momentum) = fomo::batch_norm_momentum(&settings).map_err(failed)? {
+        model.set_batch_norm_momentum(momentum);
+    }
+    let detection = if per_cell {
+        Some(Detection {
+            grid: fomo::grid_of(&model).map_err(failed)?,
+            image: fomo::image_settings(&dsp).map_err(failed)?.clone(),
+            metas,
+        })
+    } else {
+        None
+    };
+    let cell_labels: Option<Vec<usize>> = match &detection {
+        Some(d) => Some(
+            training_rows
+                .iter()
+                .map(|&row| d.cell_targets(&set, row, &labels))
+                .collect::<Result<Vec<_>, _>>()?
+                .concat(),
+        ),
+        None => None,
+    };
     let parameters = model
         .summary()
         .map_err(failed)?
@@ -82,7 +140,7 @@ pub fn train_run(plan: TrainPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutp
         sample_shape: set.shape.clone(),
         labels: &targets,
         classes: labels.len(),
-        cell_labels: None,
+        cell_labels: cell_labels.as_deref(),
     };
     let epochs = settings.training.epochs.max(1);
     ctx.progress(0.0, format!("training {run_id}: epoch 1 of {epochs}"));
@@ -181,10 +239,17 @@ pub fn train_run(plan: TrainPlan, ctx: &JobContext<JobOutput>) -> Result<JobOutp
         stopped,
         train_seconds,
         predictions: Vec::new(),
+        grid: detection.as_ref().map(|d| d.grid),
     };
     ctx.progress(1.0, "predicting every window");
-    record.predictions =
-        predict_windows(&outcome.model, anomaly.as_ref(), &record, &set, &validation)?;
+    record.predictions = predict_windows(
+        &outcome.model,
+        anomaly.as_ref(),
+        &record,
+        &set,
+        &validation,
+        detection.as_ref(),
+    )?;
     let run = StoredRun {
         record,
         model: outcome.model,
@@ -202,6 +267,16 @@ pub fn evaluate_run(
     ctx: &JobContext<JobOutput>,
 ) -> Result<JobOutput, JobError> {
     let mut run = runs::load(&project_dir, run_id.as_deref()).map_err(failed)?;
+    let detection = match run.record.grid {
+        Some(grid) => Some(Detection {
+            grid,
+            image: fomo::image_settings(&run.record.dsp)
+                .map_err(failed)?
+                .clone(),
+            metas: samples.iter().map(|(m, _)| (m.id, m.clone())).collect(),
+        }),
+        None => None,
+    };
     let plan = FeaturePlan {
         dsp: run.record.dsp.clone(),
         window: run.record.impulse.clone(),
@@ -229,6 +304,7 @@ pub fn evaluate_run(
         &run.record,
         &set,
         &validation,
+        detection.as_ref(),
     )?;
     runs::save_record(&project_dir, &run.record).map_err(failed)?;
     Ok(JobOutput::Evaluated(Box::new(run), Box::new(set)))
@@ -253,13 +329,48 @@ fn train_labels(set: &FeatureSet) -> Result<Vec<String>, JobError> {
     Ok(labels)
 }
 
-fn rows_in(set: &FeatureSet, split: Split, labels: &[String]) -> Vec<usize> {
+/// Rows of `split` (with one of `labels`, when given).
+fn rows_in(set: &FeatureSet, split: Split, labels: Option<&[String]>) -> Vec<usize> {
     set.rows
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.split == split && labels.contains(&r.label))
+        .filter(|(_, r)| r.split == split && labels.is_none_or(|l| l.contains(&r.label)))
         .map(|(i, _)| i)
         .collect()
+}
+
+/// What a FOMO run needs besides the features: the grid, the resize, each image's boxes.
+struct Detection {
+    grid: Grid,
+    image: ImageSettings,
+    metas: HashMap<SampleId, SampleMeta>,
+}
+
+impl Detection {
+    /// The boxes of `row`'s image in input pixels, and the mapping that placed them.
+    fn boxes(
+        &self,
+        set: &FeatureSet,
+        row: usize,
+        labels: &[String],
+    ) -> Result<(Vec<InputBox>, Option<InputMapping>), JobError> {
+        let Some(meta) = set.rows.get(row).and_then(|r| self.metas.get(&r.sample)) else {
+            return Ok((Vec::new(), None));
+        };
+        fomo::input_boxes(meta, &self.image, labels)
+            .map_err(|why| failed(format!("{}: {why}", meta.id)))
+    }
+
+    /// The class of every output cell of `row`'s image (background 0).
+    fn cell_targets(
+        &self,
+        set: &FeatureSet,
+        row: usize,
+        labels: &[String],
+    ) -> Result<Vec<usize>, JobError> {
+        let (boxes, _) = self.boxes(set, row, labels)?;
+        Ok(detection::cell_targets(self.grid, &boxes))
+    }
 }
 
 fn truth_of(set: &FeatureSet, row: usize, labels: &[String]) -> Option<usize> {
@@ -280,13 +391,15 @@ fn pick<'a>(values: &'a [f32], columns: &'a [usize]) -> impl Iterator<Item = f32
         .map(|&c| values.get(c).copied().unwrap_or(0.0))
 }
 
-/// One prediction per row of `set`, in batches.
+/// One prediction per row of `set`, in batches (a FOMO run's: a heat map, with the image's
+/// boxes in input pixels).
 fn predict_windows(
     model: &Model,
     anomaly: Option<&KMeans>,
     record: &RunRecord,
     set: &FeatureSet,
     validation: &HashSet<(SampleId, usize)>,
+    detection: Option<&Detection>,
 ) -> Result<Vec<WindowPrediction>, JobError> {
     let probabilities: Vec<f32> = train::predict(model, &set.values, &set.shape, PREDICT_BATCH)
         .map_err(failed)?
@@ -294,12 +407,18 @@ fn predict_windows(
         .copied()
         .collect();
     let columns = record.model.anomaly.feature_indices(&set.names);
-    let classes = record.labels.len();
+    let outputs = record.labels.len() * model.cells();
+    let placed: Vec<(Vec<InputBox>, Option<InputMapping>)> = match detection {
+        Some(d) => (0..set.rows.len())
+            .map(|row| d.boxes(set, row, &record.labels))
+            .collect::<Result<_, _>>()?,
+        None => Vec::new(),
+    };
     Ok(set
         .rows
         .iter()
         .enumerate()
-        .zip(probabilities.chunks_exact(classes.max(1)))
+        .zip(probabilities.chunks_exact(outputs.max(1)))
         .map(|((index, row), probs)| WindowPrediction {
             sample: row.sample,
             window: row.window,
@@ -316,6 +435,8 @@ fn predict_windows(
                 let picked: Vec<f32> = pick(row_values(set, index), &columns).collect();
                 k.score(&picked)
             }),
+            boxes: placed.get(index).map(|p| p.0.clone()).unwrap_or_default(),
+            mapping: placed.get(index).and_then(|p| p.1),
         })
         .collect())
 }

@@ -1,7 +1,7 @@
 //! Undo for dataset edits. Each edit applied to the project returns the step that reverts it,
 //! so undo never has to guess what the state was. Deleted files wait in the project's `.trash/`.
 
-use crate::project::sample::{SampleId, Split};
+use crate::project::sample::{BoundingBox, SampleId, Split};
 use crate::project::{DeletedSample, Project, ProjectError};
 
 /// How many steps are kept.
@@ -15,6 +15,8 @@ pub enum Edit {
     SetSplit(Vec<SampleId>, Split),
     /// Delete samples.
     Delete(Vec<SampleId>),
+    /// Replace an image's bounding boxes.
+    SetBoxes(SampleId, Vec<BoundingBox>),
 }
 
 /// What reverts an applied edit.
@@ -25,6 +27,8 @@ pub enum UndoStep {
     SetSplit(Vec<(SampleId, Split)>),
     /// Deleted samples, in deletion order.
     Delete(Vec<DeletedSample>),
+    /// An image's boxes before the edit.
+    SetBoxes(SampleId, Vec<BoundingBox>),
     /// Samples that were added (recorded or imported); undo deletes them.
     Added(Vec<SampleId>),
     /// A recording split into clips: undo deletes the clips and restores the original.
@@ -46,6 +50,11 @@ pub fn relabel(ids: Vec<SampleId>, label: String) -> Result<Edit, String> {
 pub fn set_split(ids: Vec<SampleId>, split: Split) -> Result<Edit, String> {
     non_empty(&ids)?;
     Ok(Edit::SetSplit(ids, split))
+}
+
+/// A box edit of one image (drawn, moved, relabelled, deleted or copied forward).
+pub fn set_boxes(id: SampleId, boxes: Vec<BoundingBox>) -> Result<Edit, String> {
+    Ok(Edit::SetBoxes(id, boxes))
 }
 
 /// A delete edit; refuses an empty selection.
@@ -77,6 +86,7 @@ impl Edit {
             Self::Relabel(..) => UndoStep::Relabel(Vec::new()),
             Self::SetSplit(..) => UndoStep::SetSplit(Vec::new()),
             Self::Delete(..) => UndoStep::Delete(Vec::new()),
+            Self::SetBoxes(id, _) => UndoStep::SetBoxes(*id, project.sample(*id)?.boxes.clone()),
         };
         let result = (|| {
             match (self, &mut step) {
@@ -94,6 +104,9 @@ impl Edit {
                     for id in ids {
                         deleted.push(project.delete(id)?);
                     }
+                }
+                (Self::SetBoxes(id, boxes), UndoStep::SetBoxes(..)) => {
+                    project.set_boxes(id, boxes)?;
                 }
                 _ => {}
             }
@@ -116,6 +129,7 @@ impl UndoStep {
             Self::Relabel(v) => ("relabel", v.len()),
             Self::SetSplit(v) => ("move", v.len()),
             Self::Delete(v) => ("delete", v.len()),
+            Self::SetBoxes(..) => ("change the boxes of", 1),
             Self::Added(v) => ("add", v.len()),
             Self::Split { added, .. } => ("split into", added.len()),
         };
@@ -139,6 +153,9 @@ impl UndoStep {
                 for sample in deleted.into_iter().rev() {
                     project.restore(sample)?;
                 }
+            }
+            Self::SetBoxes(id, boxes) => {
+                project.set_boxes(id, boxes)?;
             }
             Self::Added(ids) => {
                 for id in ids.into_iter().rev() {

@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A box in the model's input pixels (the image's box scaled to the input size).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InputBox {
     /// Class index, ≥ 1 (0 is the background).
     pub class: usize,

@@ -16,10 +16,12 @@
 use super::atomic::write_bytes_atomic;
 use super::sample::SampleId;
 use crate::dsp::block::DspSettings;
+use crate::dsp::image::InputMapping;
 use crate::dsp::windowing::WindowSettings;
 use crate::models::ModelSettings;
 use crate::nn::Model;
 use crate::nn::anomaly::KMeans;
+use crate::nn::detection::{Grid, InputBox};
 use crate::nn::train::EpochReport;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -70,6 +72,13 @@ pub struct WindowPrediction {
     pub probabilities: Vec<f32>,
     /// K-means anomaly score, when a detector was trained.
     pub anomaly: Option<f32>,
+    /// FOMO runs: the image's labelled boxes in the model's input pixels, class = index in the
+    /// run's labels (background 0); `probabilities` then holds one softmax per output cell.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub boxes: Vec<InputBox>,
+    /// FOMO runs: how the image's file pixels map to the model input (to draw centroids on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<InputMapping>,
 }
 
 /// Everything about a run except its weights.
@@ -101,6 +110,10 @@ pub struct RunRecord {
     pub train_seconds: f64,
     /// One prediction per window of every sample (as of the last evaluation).
     pub predictions: Vec<WindowPrediction>,
+    /// FOMO runs: the output grid (each prediction is a heat map over its cells); `None` for
+    /// classifiers and runs saved before object detection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid: Option<Grid>,
 }
 
 impl RunRecord {

@@ -68,6 +68,12 @@ pub struct QuantReport {
     pub estimates: Vec<TargetEstimate>,
     /// Wall time of the whole job.
     pub elapsed_s: f64,
+    /// FOMO runs: the float32 model's detection precision, recall and F1 (centroid matching).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub float_detection: Option<crate::nn::detection::DetectionMetrics>,
+    /// FOMO runs: the int8 model's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub int8_detection: Option<crate::nn::detection::DetectionMetrics>,
 }
 
 impl QuantReport {

@@ -2,9 +2,12 @@
 //! CameraWebServer, or a folder of images played like a camera), Connect/Disconnect, the live
 //! frame with the rectangle the model reads drawn on it, the model's input beside it at its
 //! size, frames per second and dropped frames, and a label with a Capture button (or Space).
+//! Live inference: Start/Stop, class bars (classifier) or centroid circles over the frame
+//! (FOMO), DSP/NN milliseconds and results per second.
 
 use super::app::TinyLabApp;
 use crate::devices::camera::{CameraFrame, CameraSpec, RgbImage};
+use crate::engine::camera_inference::FrameInference;
 use crate::protocol::{Command, DeviceSpec, Event};
 use std::sync::Arc;
 
@@ -19,6 +22,8 @@ pub struct CameraView {
     pub dropped: u64,
     /// Connecting, reconnecting, a skipped frame.
     pub status: Option<String>,
+    /// The newest live inference result, while live inference runs.
+    pub inference: Option<Arc<FrameInference>>,
 }
 
 impl CameraView {
@@ -36,6 +41,7 @@ impl CameraView {
                 self.status = None;
             }
             Event::CameraStatus(text) => self.status = Some(text),
+            Event::CameraInference(result) => self.inference = Some(result),
             _ => {}
         }
     }
@@ -174,6 +180,8 @@ pub fn camera_live_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     if let Some(status) = &camera.status {
         ui.colored_label(egui::Color32::YELLOW, status);
     }
+    let inference = camera.inference.clone();
+    live_inference_controls_ui(app, ui, inference.as_deref());
     let preview = texture(ui, "camera_preview", frame.index, &frame.preview);
     let avail = ui.available_width().max(100.0) * 0.6;
     let scale = (avail / frame.preview.width.max(1) as f32).min(3.0);
@@ -196,6 +204,9 @@ pub fn camera_live_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
                 egui::Stroke::new(2.0, egui::Color32::from_rgb(255, 200, 0)),
                 egui::StrokeKind::Inside,
             );
+            if let Some(result) = &inference {
+                overlay_ui(ui, r, result);
+            }
             ui.vertical(|ui| {
                 ui.label(format!(
                     "The model sees {} × {} ({}):",
@@ -217,6 +228,87 @@ pub fn camera_live_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
             });
         }
     });
+}
+
+/// Start/Stop of live inference and its figures.
+fn live_inference_controls_ui(
+    app: &mut TinyLabApp,
+    ui: &mut egui::Ui,
+    result: Option<&FrameInference>,
+) {
+    let running = app.view.live_classification.running.is_some();
+    ui.horizontal_wrapped(|ui| {
+        if running {
+            if ui.button("Stop live inference").clicked() {
+                app.send(Command::StopLive);
+            }
+        } else if ui
+            .button("Start live inference")
+            .on_hover_text("Run the shown training run on every frame (the newest when behind)")
+            .clicked()
+        {
+            app.send(Command::StartLive);
+        }
+        if let (true, Some(r)) = (running, result) {
+            ui.label(format!(
+                "{} · {:.1} results/s · DSP {:.1} ms · NN {:.1} ms",
+                r.run, r.fps, r.dsp_ms, r.nn_ms
+            ));
+        }
+    });
+    let Some(r) = result.filter(|_| running) else {
+        return;
+    };
+    if r.is_detection {
+        ui.label(format!(
+            "{} object{} found at confidence ≥ {:.2}",
+            r.centroids.len(),
+            if r.centroids.len() == 1 { "" } else { "s" },
+            r.threshold
+        ));
+        return;
+    }
+    // One bar per class; the detected one strong.
+    egui::Grid::new("camera_class_bars")
+        .num_columns(2)
+        .show(ui, |ui| {
+            for (index, (label, p)) in r.labels.iter().zip(&r.probabilities).enumerate() {
+                let detected = r.detected.is_some_and(|(i, _)| i == index);
+                if detected {
+                    ui.strong(label);
+                } else {
+                    ui.label(label);
+                }
+                ui.add(
+                    egui::ProgressBar::new(*p)
+                        .desired_width(200.0)
+                        .text(format!("{:.2}", p)),
+                );
+                ui.end_row();
+            }
+        });
+}
+
+/// FOMO centroids as circles over the frame (radius 12 px of the shown frame, as OpenMV draws
+/// them), in their class's colour with the label.
+fn overlay_ui(ui: &egui::Ui, frame_rect: egui::Rect, result: &FrameInference) {
+    let painter = ui.painter_at(frame_rect);
+    for c in &result.centroids {
+        let centre = egui::pos2(
+            frame_rect.left() + c.x * frame_rect.width(),
+            frame_rect.top() + c.y * frame_rect.height(),
+        );
+        let color = super::detection_view::class_color(c.class);
+        painter.circle_stroke(centre, 12.0, egui::Stroke::new(3.0, color));
+        let label = result.labels.get(c.class).cloned().unwrap_or_default();
+        painter.text(
+            centre + egui::vec2(14.0, -14.0),
+            egui::Align2::LEFT_BOTTOM,
+            format!("{label} {:.2}", c.score),
+            egui::FontId::proportional(13.0),
+            color,
+        );
+    }
 }
 
 /// The texture of `image`, uploaded once per frame and kept in egui's memory under `name`.

@@ -1,6 +1,7 @@
 //! The Dataset panel: every sample with its label, split and length; filter, select (click,
 //! Ctrl+click, Shift+click), relabel, move between train and test, delete and undo; the class
-//! balance per split; and a plot of the selected sample.
+//! balance per split; and a plot of the selected sample (an image's boxes in the box editor,
+//! [`super::box_editor`]).
 
 use super::app::TinyLabApp;
 use super::dialogs::DialogPurpose;
@@ -48,7 +49,13 @@ pub fn dataset_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
 
 fn keys(app: &mut TinyLabApp, ui: &egui::Ui) {
     let typing = ui.ctx().egui_wants_keyboard_input();
-    if !typing && ui.input(|i| i.key_pressed(egui::Key::Delete)) && !app.forms.selected.is_empty() {
+    // With a box selected in the box editor, Delete removes the box instead.
+    let editing_box = super::box_editor::has_selection(ui.ctx(), app.forms.focused);
+    if !typing
+        && !editing_box
+        && ui.input(|i| i.key_pressed(egui::Key::Delete))
+        && !app.forms.selected.is_empty()
+    {
         let ids = app.forms.selected.iter().copied().collect();
         app.send(Command::Delete(ids));
     }
@@ -314,7 +321,8 @@ fn sample_plot_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     if let Some((id, width, height, rgb)) = &app.view.loaded_image
         && *id == focused
     {
-        return sample_image_ui(app, ui, *id, [*width, *height], rgb);
+        let (id, size, rgb) = (*id, [*width, *height], rgb.clone());
+        return sample_image_ui(app, ui, id, size, &rgb);
     }
     let Some((id, series)) = &app.view.loaded else {
         return;
@@ -361,7 +369,7 @@ fn sample_plot_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
 /// An image sample: its label and size, and the picture (uploaded once per sample as a texture
 /// kept in egui's memory; the engine decoded it).
 fn sample_image_ui(
-    app: &TinyLabApp,
+    app: &mut TinyLabApp,
     ui: &mut egui::Ui,
     id: SampleId,
     [width, height]: [u32; 2],
@@ -397,8 +405,20 @@ fn sample_image_ui(
     let scale = (ui.available_width() / width.max(1) as f32)
         .min(ui.available_height().max(96.0) / height.max(1) as f32)
         .clamp(0.1, 4.0);
+    let alt_text = format!("{label} image {id}");
+    // Object detection projects (the FOMO lab, or any with boxes) edit boxes on the picture.
+    let detection = app
+        .view
+        .project
+        .as_ref()
+        .is_some_and(|p| p.settings.lab == "fomo")
+        || app.view.samples.iter().any(|s| !s.boxes.is_empty());
+    if detection {
+        super::box_editor::box_editor_ui(app, ui, id, [width, height], &texture, scale, alt_text);
+        return;
+    }
     let size = egui::vec2(width as f32 * scale, height as f32 * scale);
-    ui.add(egui::Image::new((texture.id(), size)).alt_text(format!("{label} image {id}")));
+    ui.add(egui::Image::new((texture.id(), size)).alt_text(alt_text));
 }
 
 /// Background-noise mixing: noisy copies of every training sample, at a chosen SNR.

@@ -2,7 +2,8 @@
 //! accuracy, the confusion matrix (counts or row percentages, coloured), precision/recall/F1 per
 //! class, the uncertain share at the confidence threshold slider, anomaly scores at the anomaly
 //! threshold slider — and the misclassified windows and per-sample results as lists where a
-//! click opens the sample in the Dataset panel.
+//! click opens the sample in the Dataset panel. A FOMO run shows its detection results instead
+//! ([`super::detection_view`]).
 
 use super::app::TinyLabApp;
 use super::tab::Tab;
@@ -26,9 +27,36 @@ pub fn evaluate_panel_ui(app: &mut TinyLabApp, ui: &mut egui::Ui) {
     ui.separator();
     let mut open: Option<(SampleId, usize)> = None;
     egui::ScrollArea::vertical().show(ui, |ui| {
-        egui::CollapsingHeader::new("Live classification")
-            .default_open(true)
-            .show(ui, |ui| super::live_panel::live_classification_ui(app, ui));
+        if super::camera_ui::is_camera_project(app) {
+            ui.weak("Live inference on a camera: Capture panel, Start live inference.");
+        } else {
+            egui::CollapsingHeader::new("Live classification")
+                .default_open(true)
+                .show(ui, |ui| super::live_panel::live_classification_ui(app, ui));
+        }
+        if let Some(detection) = evaluation.detection.clone() {
+            // FOMO: detection first; the confusion matrix counts cells.
+            super::detection_view::detection_summary_ui(ui, &evaluation, &detection);
+            ui.add_space(8.0);
+            ui.horizontal_top(|ui| {
+                ui.vertical(|ui| {
+                    super::detection_view::predictions_vs_labels_ui(
+                        app,
+                        ui,
+                        &evaluation,
+                        &detection,
+                    );
+                });
+                ui.add_space(24.0);
+                ui.vertical(|ui| {
+                    ui.weak("Per cell: each cell of the output grid against its target class.");
+                    confusion_ui(app, ui, &evaluation);
+                    ui.add_space(8.0);
+                    misclassified_ui(ui, &evaluation, &mut open);
+                });
+            });
+            return;
+        }
         summary_ui(ui, &evaluation);
         ui.add_space(6.0);
         ui.horizontal_top(|ui| {
@@ -257,7 +285,12 @@ fn misclassified_ui(
     open: &mut Option<(SampleId, usize)>,
 ) {
     ui.strong(format!(
-        "Misclassified or uncertain windows ({})",
+        "{} ({})",
+        if evaluation.detection.is_some() {
+            "Images with false or missed detections"
+        } else {
+            "Misclassified or uncertain windows"
+        },
         evaluation.misclassified.len()
     ));
     if evaluation.misclassified.is_empty() {

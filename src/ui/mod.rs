@@ -4,10 +4,12 @@
 pub mod app;
 pub mod audio_ui;
 pub mod boards_ui;
+pub mod box_editor;
 pub mod camera_ui;
 mod capture_panel;
 mod dataset_panel;
 mod deploy_panel;
+pub mod detection_view;
 pub mod dialogs;
 mod evaluate_panel;
 pub mod features_panel;

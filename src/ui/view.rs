@@ -409,6 +409,7 @@ impl View {
             Event::LiveWindow(window) => self.live_classification.window(window),
             Event::LiveStopped { reason } => {
                 self.live_classification.stopped();
+                self.camera.inference = None;
                 if let Some(reason) = reason {
                     self.notify(
                         Level::Error,
@@ -427,9 +428,9 @@ impl View {
             | Event::AudioLevel { .. }
             | Event::AudioSpectrum { .. }
             | Event::Playback(_)) => self.audio.apply(event),
-            event @ (Event::CameraFrame { .. } | Event::CameraStatus(_)) => {
-                self.camera.apply(event)
-            }
+            event @ (Event::CameraFrame { .. }
+            | Event::CameraStatus(_)
+            | Event::CameraInference(_)) => self.camera.apply(event),
             // Taken by `self.boards.observe` above.
             Event::OpenMvDrives(_) | Event::BoardOutput { .. } => {}
         }

@@ -8,6 +8,7 @@
 
 pub mod arm;
 pub mod pyref;
+pub mod scenes;
 
 use std::time::{Duration, Instant};
 use tinylab::engine::Engine;
