@@ -406,12 +406,12 @@ fn sample_image_ui(
         .min(ui.available_height().max(96.0) / height.max(1) as f32)
         .clamp(0.1, 4.0);
     let alt_text = format!("{label} image {id}");
-    // Object detection projects (the FOMO lab, or any with boxes) edit boxes on the picture.
+    // Object detection projects (a FOMO model, or any image with boxes) edit boxes on the picture.
     let detection = app
         .view
         .project
         .as_ref()
-        .is_some_and(|p| p.settings.lab == "fomo")
+        .is_some_and(|p| p.object_detection)
         || app.view.samples.iter().any(|s| !s.boxes.is_empty());
     if detection {
         super::box_editor::box_editor_ui(app, ui, id, [width, height], &texture, scale, alt_text);

@@ -28,6 +28,25 @@ pub struct ProjectView {
     pub dir: PathBuf,
     /// Its settings.
     pub settings: ProjectFile,
+    /// Its model preset has a per-cell head (FOMO): images carry boxes to edit.
+    pub object_detection: bool,
+}
+
+impl ProjectView {
+    fn new(dir: PathBuf, settings: ProjectFile) -> Self {
+        let object_detection = is_per_cell(&settings);
+        Self {
+            dir,
+            settings,
+            object_detection,
+        }
+    }
+}
+
+/// The project's model preset has a per-cell head (read once per settings change, not per frame).
+fn is_per_cell(settings: &ProjectFile) -> bool {
+    crate::models::preset(&settings.model.preset)
+        .is_ok_and(|preset| preset.head == crate::nn::model::Head::PerCell)
 }
 
 /// The device as the UI shows it.
@@ -219,10 +238,7 @@ impl View {
         self.boards.observe(&event);
         match event {
             Event::ProjectOpened { dir, settings } => {
-                self.project = Some(ProjectView {
-                    dir,
-                    settings: *settings,
-                });
+                self.project = Some(ProjectView::new(dir, *settings));
                 self.loaded = None;
                 self.features = None;
                 self.steps = None;
@@ -236,6 +252,7 @@ impl View {
             }
             Event::ProjectSettings(settings) => {
                 if let Some(project) = &mut self.project {
+                    project.object_detection = is_per_cell(&settings);
                     project.settings = *settings;
                 }
                 self.features_stale = self.features.is_some();
