@@ -1,7 +1,7 @@
 //! Live inference on a camera stream: a classifier trained (from the command line) on red and
 //! blue pictures, then a folder of alternating red and blue frames played as a camera
 //! (`CameraSpec::Folder`, the path an HTTP camera's frames take too) with `Command::StartLive`.
-//! Every result names a frame the camera sent, carries the run's labels and the right colour,
+//! The same through an HTTP snapshot camera on 127.0.0.1. Every result names a frame the camera sent, carries the run's labels and the right colour,
 //! and there are never more results than frames (the worker takes the newest frame, never a
 //! queue).
 #![allow(
@@ -33,10 +33,9 @@ fn solid_png(path: &std::path::Path, rgb: [u8; 3], shade: u8) {
     image.save(path).unwrap();
 }
 
-#[test]
-fn camera_frames_in_class_probabilities_out() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("colours");
+/// A project in `tmp` trained on red and blue pictures (labels blue, red).
+fn trained_colours(tmp: &std::path::Path) -> std::path::PathBuf {
+    let dir = tmp.join("colours");
     let d = dir.to_str().unwrap();
     ok(&["new", d, "--lab", "image"]);
     for (label, rgb) in [("red", [220u8, 30, 30]), ("blue", [30u8, 40, 220])] {
@@ -54,6 +53,37 @@ fn camera_frames_in_class_probabilities_out() {
         "train",
     ]);
     ok(&["train", d, "--epochs", "4", "--seed", "1"]);
+    dir
+}
+
+/// The engine on `dir`'s project with live inference started on `camera`.
+fn live_on(dir: &std::path::Path, camera: CameraSpec) -> Engine {
+    let engine = Engine::start(|| {}).unwrap();
+    engine
+        .send(Command::OpenProject {
+            dir: dir.to_owned(),
+        })
+        .unwrap();
+    common::expect(&engine, "the run", |e| {
+        matches!(e, Event::RunLoaded(_)).then_some(())
+    });
+    engine
+        .send(Command::Connect(DeviceSpec::Camera(camera)))
+        .unwrap();
+    engine.send(Command::StartLive).unwrap();
+    let labels = common::expect(&engine, "live inference to start", |e| match e {
+        Event::LiveStarted { labels, .. } => Some(labels),
+        _ => None,
+    });
+    assert_eq!(labels, vec!["blue".to_owned(), "red".to_owned()]);
+    engine
+}
+
+#[test]
+fn camera_frames_in_class_probabilities_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = trained_colours(tmp.path());
+    let labels = vec!["blue".to_owned(), "red".to_owned()];
 
     // The camera: red, blue, red, blue, … (file name order).
     let frames_dir = tmp.path().join("frames");
@@ -66,25 +96,13 @@ fn camera_frames_in_class_probabilities_out() {
         };
         solid_png(&frames_dir.join(format!("f{i}.png")), rgb, 1);
     }
-    let engine = Engine::start(|| {}).unwrap();
-    engine
-        .send(Command::OpenProject { dir: dir.clone() })
-        .unwrap();
-    common::expect(&engine, "the run", |e| {
-        matches!(e, Event::RunLoaded(_)).then_some(())
-    });
-    engine
-        .send(Command::Connect(DeviceSpec::Camera(CameraSpec::Folder {
+    let engine = live_on(
+        &dir,
+        CameraSpec::Folder {
             dir: frames_dir,
             fps: 20.0,
-        })))
-        .unwrap();
-    engine.send(Command::StartLive).unwrap();
-    let labels = common::expect(&engine, "live inference to start", |e| match e {
-        Event::LiveStarted { labels, .. } => Some(labels),
-        _ => None,
-    });
-    assert_eq!(labels, vec!["blue".to_owned(), "red".to_owned()]);
+        },
+    );
 
     let mut frames: BTreeSet<u64> = BTreeSet::new();
     let mut results = Vec::new();
@@ -152,4 +170,63 @@ fn camera_frames_in_class_probabilities_out() {
         results.last().unwrap().dsp_ms,
         results.last().unwrap().nn_ms
     );
+}
+
+/// An HTTP snapshot camera on 127.0.0.1 (as the ESP32 CameraWebServer's `/capture`): every
+/// request gets the next picture, red and blue in turn, as PNG.
+fn serve_alternating_snapshots() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/capture", listener.local_addr().unwrap());
+    let pictures: Vec<Vec<u8>> = [[220u8, 30, 30], [30u8, 40, 220]]
+        .into_iter()
+        .map(|rgb| {
+            let tmp = tempfile::Builder::new().suffix(".png").tempfile().unwrap();
+            solid_png(tmp.path(), rgb, 1);
+            std::fs::read(tmp.path()).unwrap()
+        })
+        .collect();
+    std::thread::Builder::new()
+        .name("test-http-camera".into())
+        .spawn(move || {
+            for (n, stream) in listener.incoming().enumerate() {
+                let Ok(mut stream) = stream else { return };
+                let mut request = [0u8; 2048];
+                let _ = stream.read(&mut request);
+                let body = &pictures[n % 2];
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(body);
+            }
+        })
+        .unwrap();
+    url
+}
+
+#[test]
+fn an_http_camera_streams_into_live_inference() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = trained_colours(tmp.path());
+    let url = serve_alternating_snapshots();
+    let engine = live_on(&dir, CameraSpec::Http { url });
+    let mut results = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while results.len() < 6 && Instant::now() < deadline {
+        match engine.recv_timeout(Duration::from_millis(200)) {
+            Some(Event::CameraInference(result)) => results.push(result),
+            Some(Event::LiveStopped { reason }) => panic!("live inference stopped: {reason:?}"),
+            _ => {}
+        }
+    }
+    engine.send(Command::StopLive).unwrap();
+    assert!(results.len() >= 6, "only {} results", results.len());
+    for r in &results {
+        // Snapshot i is red for even i (index 1 of blue, red), blue for odd.
+        let want = if r.frame_index % 2 == 0 { 1 } else { 0 };
+        let (best, _) = tinylab::nn::metrics::argmax(r.probabilities.iter().copied());
+        assert_eq!(best, want, "frame {}: {:?}", r.frame_index, r.probabilities);
+    }
 }

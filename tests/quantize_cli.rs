@@ -47,7 +47,8 @@ fn motion_int8_stays_within_two_points_and_exports() {
             .unwrap_or_else(|| panic!("no step {title:?} in {check}"))
     };
     assert_eq!(step("Quantize to int8")["passed"], true, "{check}");
-    assert!(step("Export the model")["passed"].is_null(), "{check}");
+    assert!(step("Connect the kit")["passed"].is_null(), "{check}");
+    assert_eq!(step("Deploy it to the kit")["passed"], false, "{check}");
     let checked = check["steps"]
         .as_array()
         .unwrap()
