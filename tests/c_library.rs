@@ -406,106 +406,37 @@ fn arena_is_no_larger_than_tflite_micros() {
     }
 }
 
-/// Part (b): the motion demo trained and exported by `tinylab export --format c-library`; every
-/// window of its test split goes raw → `tinylab_dsp` → `tinylab_classify` in C and through the
-/// Rust DSP and int8 engine. The C features are within 1e-5 (relative to max(1, |value|)) of
+/// Part (b): a trained demo library against the Rust engine on the demo's test split. `input`
+/// is what the harness mode `mode` reads (built with `define`), one record per window; `rust` the
+/// Rust DSP's features of each. The C features are within 1e-5 (relative to max(1, |value|)) of
 /// Rust's; their int8 quantization is identical on ≥ 99.9 % of the elements; the C scores (and
 /// anomaly scores) are bit-identical to the Rust int8 engine's on the C features, and on Rust's
 /// own features for every window whose quantized input is the same.
-#[test]
-fn trained_motion_library_classifies_the_test_split_like_the_rust_engine() {
-    use tinylab::dsp::block::BlockInput;
-    use tinylab::dsp::windowing::{readings_in, window_values, windows};
-    use tinylab::project::Project;
-    use tinylab::project::sample::Split;
-
-    let dir = tempfile::tempdir().unwrap();
-    tinylab::engine::create_demo_project(dir.path()).unwrap();
-    let p = dir.path().to_str().unwrap();
-    common::ok(&["train", p, "--epochs", "20", "--seed", "3"]);
-    let lib = dir.path().join("lib");
-    let out = common::ok(&[
-        "export",
-        p,
-        "--format",
-        "c-library",
-        "--out",
-        lib.to_str().unwrap(),
-    ]);
-    assert!(out.contains("RAM:") && out.contains("flash:"), "{out}");
-    let mut names: Vec<String> = std::fs::read_dir(&lib)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    assert_eq!(
-        names,
-        [
-            "tinylab_dsp.c",
-            "tinylab_dsp.h",
-            "tinylab_model.c",
-            "tinylab_model.h"
-        ]
-    );
-    let model_source = std::fs::read_to_string(lib.join("tinylab_model.c")).unwrap();
-    assert!(
-        model_source.contains("tl_anomaly"),
-        "the demo run has a K-means detector"
-    );
-
-    let project = Project::open(dir.path()).unwrap();
-    let stored = tinylab::project::runs::load(dir.path(), None).unwrap();
-    let record = &stored.record;
-    let int8 = tinylab::export::tflite::read(
-        &std::fs::read(
-            tinylab::project::runs::run_dir(dir.path(), &record.id).join("model-int8.tflite"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let runner = Runner::new(&int8).unwrap();
-    let kmeans = stored.anomaly.as_ref().unwrap();
-    let (mut raw, mut rust_features, mut columns) = (Vec::new(), Vec::new(), None);
-    for meta in project.samples().iter().filter(|m| m.split == Split::Test) {
-        let series = project.load_series(meta.id).unwrap();
-        let axes = series.axes.len();
-        let window_readings = readings_in(record.impulse.window_ms, meta.rate_hz);
-        for range in windows(series.readings(), meta.rate_hz, &record.impulse) {
-            let values = window_values(&series.values, axes, range, window_readings);
-            let features = record
-                .dsp
-                .features(&BlockInput::Signal {
-                    signal: tinylab::dsp::Signal {
-                        axes,
-                        rate_hz: meta.rate_hz,
-                        values: &values,
-                    },
-                    axis_names: &series.axes,
-                })
-                .unwrap();
-            columns.get_or_insert_with(|| record.model.anomaly.feature_indices(&features.names));
-            raw.extend_from_slice(&values);
-            rust_features.push(features.values);
-        }
-    }
-    let columns = columns.unwrap();
-    let windows_count = rust_features.len();
-    assert!(windows_count > 100, "{windows_count} test windows");
-    let features_len = rust_features[0].len();
+fn check_like_the_engine(
+    demo: &common::demo_library::DemoLibrary,
+    (mode, define): (&str, &str),
+    input: &[u8],
+    rust: &[Vec<f32>],
+    feature_names: &[String],
+) {
+    let record = &demo.stored.record;
+    let runner = Runner::new(&demo.int8).unwrap();
+    let columns = record.model.anomaly.feature_indices(feature_names);
+    let windows_count = rust.len();
+    let features_len = rust[0].len();
     let classes = record.labels.len();
-    let input = int8.tensor(int8.inputs[0]).unwrap();
-    let (scale, zero_point) = input.quantization.as_ref().unwrap().single().unwrap();
+    let tensor = demo.int8.tensor(demo.int8.inputs[0]).unwrap();
+    let (scale, zero_point) = tensor.quantization.as_ref().unwrap().single().unwrap();
     let quantize = |x: &[f32]| -> Vec<i8> {
         tinylab::quant::kernels::elementwise::quantize_f32_to_i8(x, scale, zero_point as i32)
     };
-
     for compiler in compilers() {
-        let binary = compile(&compiler, &lib, &["-DTL_HARNESS_RAW"]);
-        let got = f32s(&run_harness(&binary, "raw", &f32_bytes(&raw), &lib));
+        let binary = compile(&compiler, &demo.lib, &[define]);
+        let got = f32s(&run_harness(&binary, mode, input, &demo.lib));
         let per_window = features_len + classes + 1;
         assert_eq!(got.len(), windows_count * per_window, "{compiler}");
         let (mut worst, mut same_int8, mut same_windows) = (0.0f32, 0usize, 0usize);
-        for (w, rust) in rust_features.iter().enumerate() {
+        for (w, rust) in rust.iter().enumerate() {
             let row = &got[w * per_window..(w + 1) * per_window];
             let (c_features, c_scores) = row.split_at(features_len);
             for (c, r) in c_features.iter().zip(rust) {
@@ -515,8 +446,10 @@ fn trained_motion_library_classifies_the_test_split_like_the_rust_engine() {
             same_int8 += c_q.iter().zip(&r_q).filter(|(a, b)| a == b).count();
             // The model half is exact: the C scores are the Rust engine's on the C features.
             let mut expected = runner.probabilities(c_features).unwrap();
-            let picked: Vec<f32> = columns.iter().map(|&c| c_features[c]).collect();
-            expected.push(kmeans.score(&picked));
+            expected.push(demo.stored.anomaly.as_ref().map_or(0.0, |kmeans| {
+                let picked: Vec<f32> = columns.iter().map(|&c| c_features[c]).collect();
+                kmeans.score(&picked)
+            }));
             assert_eq!(
                 c_scores.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
@@ -541,4 +474,86 @@ fn trained_motion_library_classifies_the_test_split_like_the_rust_engine() {
             "{compiler}: int8 input identical on {share}"
         );
     }
+}
+
+/// A time-series lab's demo, trained `epochs` epochs and exported by the CLI: every window of its
+/// test split raw → `tinylab_dsp` → `tinylab_classify` in C against the Rust DSP and int8 engine.
+/// Returns the demo and its test windows.
+fn check_series_demo(
+    lab: &str,
+    epochs: &str,
+    root: &Path,
+) -> (
+    common::demo_library::DemoLibrary,
+    common::demo_library::SeriesWindows,
+) {
+    let demo = common::demo_library::trained_demo_library(root, lab, epochs);
+    let windows = common::demo_library::series_test_windows(&demo);
+    println!("{lab}: {}", demo.export_said.trim());
+    check_like_the_engine(
+        &demo,
+        ("raw", "-DTL_HARNESS_RAW"),
+        &f32_bytes(&windows.raw.concat()),
+        &windows.features,
+        &windows.names,
+    );
+    (demo, windows)
+}
+
+#[test]
+fn trained_motion_library_classifies_the_test_split_like_the_rust_engine() {
+    let root = tempfile::tempdir().unwrap();
+    let (demo, windows) = check_series_demo("motion", "20", root.path());
+    let model_source = std::fs::read_to_string(demo.lib.join("tinylab_model.c")).unwrap();
+    assert!(
+        model_source.contains("tl_anomaly"),
+        "the demo run has a K-means detector"
+    );
+    assert!(
+        windows.raw.len() > 100,
+        "{} test windows",
+        windows.raw.len()
+    );
+}
+
+/// The KWS demo (espeak words in one-second clips at 16 kHz, MFCC 13 × 49, `kws-conv1d`): each
+/// test clip's int16 samples raw → MFCC → int8 model in C, as in Rust.
+#[test]
+fn trained_kws_library_classifies_the_test_split_like_the_rust_engine() {
+    let root = tempfile::tempdir().unwrap();
+    let (demo, windows) = check_series_demo("kws", "15", root.path());
+    let header = std::fs::read_to_string(demo.lib.join("tinylab_dsp.h")).unwrap();
+    assert!(header.contains("16000"), "one second at 16 kHz:\n{header}");
+    assert!(windows.raw.len() >= 40, "{} test clips", windows.raw.len());
+    assert!(windows.raw.iter().all(|w| w.len() == 16_000));
+}
+
+/// The image demo (drawn pictures, 128 × 96 JPEG, squashed to 96 × 96 RGB, `image-cnn`): each
+/// test image's decoded RGB888 at its file size → `tinylab_dsp_image` (the resize in C) →
+/// `tinylab_infer`, as in Rust.
+#[test]
+fn trained_image_library_classifies_the_test_split_like_the_rust_engine() {
+    let root = tempfile::tempdir().unwrap();
+    let demo = common::demo_library::trained_demo_library(root.path(), "image", "3");
+    println!("image: {}", demo.export_said.trim());
+    let images = common::demo_library::image_test_windows(&demo);
+    assert!(images.len() >= 10, "{} test images", images.len());
+    assert!(
+        images.iter().any(|i| (i.width, i.height) != (96, 96)),
+        "the resize must be exercised"
+    );
+    let mut input = Vec::new();
+    for image in &images {
+        input.extend(image.width.to_le_bytes());
+        input.extend(image.height.to_le_bytes());
+        input.extend(&image.rgb);
+    }
+    let features: Vec<Vec<f32>> = images.into_iter().map(|i| i.features).collect();
+    check_like_the_engine(
+        &demo,
+        ("image", "-DTL_HARNESS_IMAGE"),
+        &input,
+        &features,
+        &[],
+    );
 }

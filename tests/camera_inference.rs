@@ -39,7 +39,7 @@ fn trained_colours(tmp: &std::path::Path) -> std::path::PathBuf {
     let d = dir.to_str().unwrap();
     ok(&["new", d, "--lab", "image"]);
     for (label, rgb) in [("red", [220u8, 30, 30]), ("blue", [30u8, 40, 220])] {
-        let folder = tmp.path().join("data").join(label);
+        let folder = tmp.join("data").join(label);
         std::fs::create_dir_all(&folder).unwrap();
         for i in 0..12u8 {
             solid_png(&folder.join(format!("{label}{i:02}.png")), rgb, i % 4);
@@ -48,7 +48,7 @@ fn trained_colours(tmp: &std::path::Path) -> std::path::PathBuf {
     ok(&[
         "import",
         d,
-        tmp.path().join("data").to_str().unwrap(),
+        tmp.join("data").to_str().unwrap(),
         "--split",
         "train",
     ]);

@@ -79,6 +79,25 @@ fn check(
     figures
 }
 
+/// The RAM and constants the export counts (what the Optimize panel shows) against the ELF: the
+/// static RAM is the library's buffers, arena and raw window plus at most 512 bytes of the
+/// footprint firmware's own (scores, startup); flash holds at least the counted constants.
+fn assert_exact_figures_agree(
+    exact: &tinylab::quant::report::CLibraryFigures,
+    footprint: &arm::Footprint,
+) {
+    assert!(
+        footprint.ram_bytes >= exact.ram_bytes() && footprint.ram_bytes <= exact.ram_bytes() + 512,
+        "ELF RAM {footprint:?} against the export's {} bytes: {exact:?}",
+        exact.ram_bytes()
+    );
+    assert!(
+        footprint.flash_bytes > exact.constant_bytes(),
+        "ELF flash {footprint:?} against {} bytes of constants",
+        exact.constant_bytes()
+    );
+}
+
 #[test]
 fn contract_fixture_is_bit_identical_on_cortex_m4f_and_m7() {
     let lib = arm::support_dir().join("contract_fixture");
@@ -188,6 +207,7 @@ fn trained_motion_library_is_bit_identical_on_cortex_m4f_and_m7() {
     let figures = check(&lib, &motion_windows(300), 300);
     for (target, footprint, count) in &figures {
         assert_eq!(count.instructions_per_tick, 40.0, "{}", target.name);
+        assert_exact_figures_agree(&library.figures(), footprint);
         assert!(
             footprint.flash_bytes > library.constant_bytes as u64,
             "{footprint:?}"
@@ -278,4 +298,42 @@ fn trained_motion_library_is_bit_identical_on_cortex_m4f_and_m7() {
         sketches += 1;
     }
     assert_eq!(sketches, 3);
+}
+
+/// The KWS demo (MFCC 13 × 49 of one-second clips at 16 kHz, `kws-conv1d`), trained and exported
+/// by the CLI: the first test clips, raw int16 samples as floats, bit-identical on the host, the
+/// Cortex-M4F and the Cortex-M7, with the figures README reports. Eight clips keep the emulated
+/// M4F (whose double arithmetic is software) under a minute.
+#[test]
+fn trained_kws_library_is_bit_identical_on_cortex_m4f_and_m7() {
+    let root = tempfile::tempdir().unwrap();
+    let demo = common::demo_library::trained_demo_library(root.path(), "kws", "15");
+    let windows = common::demo_library::series_test_windows(&demo);
+    let clips: Vec<Vec<f32>> = windows.raw.into_iter().take(8).collect();
+    assert_eq!(clips.len(), 8);
+    println!("{}", demo.export_said.trim());
+    let settings = tinylab::project::Project::open(&demo.project)
+        .unwrap()
+        .settings()
+        .clone();
+    let exact = tinylab::export::c_library::library_files(
+        &demo.stored,
+        &demo.int8,
+        &settings.name,
+        &settings.sensor,
+        "",
+    )
+    .unwrap()
+    .figures();
+    let figures = check(&demo.lib, &clips, 16_000);
+    for (target, footprint, count) in &figures {
+        assert_eq!(count.instructions_per_tick, 40.0, "{}", target.name);
+        assert_exact_figures_agree(&exact, footprint);
+        // The raw clip alone is 64,000 bytes of RAM; the MFCC's tables are in flash.
+        assert!(footprint.ram_bytes > 64_000, "{footprint:?}");
+        assert!(footprint.flash_bytes > 12_000, "{footprint:?}");
+        // 49 frames of a 512-point FFT: far more than a million instructions.
+        assert!(count.dsp > 1_000_000.0, "{count:?}");
+        assert!(count.infer > 10_000.0, "{count:?}");
+    }
 }

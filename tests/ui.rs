@@ -425,6 +425,7 @@ fn optimize_quantizes_and_deploy_exports_the_int8_model() {
         "Predictions that change",
         "Arduino Nicla Vision",
         "MACs",
+        "C library: static RAM",
     ] {
         assert!(
             harness.query_all_by_label_contains(text).next().is_some(),
@@ -442,6 +443,16 @@ fn optimize_quantizes_and_deploy_exports_the_int8_model() {
     });
     let bytes = std::fs::read(&target).unwrap();
     assert_eq!(bytes.len() as u64, report.int8_footprint.file_bytes);
+    // The C library figures are the export's: the motion demo's window is 300 floats.
+    let c = report
+        .c_library
+        .as_ref()
+        .expect("the motion run exports as C");
+    assert_eq!(c.raw_window_bytes, 1200);
+    assert!(
+        c.dsp_buffer_bytes > 0 && c.model_constant_bytes > 0,
+        "{c:?}"
+    );
 }
 
 /// The Lab panel's steps on the demo: the checks computed from the project (the recordings and

@@ -153,6 +153,11 @@ pub fn quantize_run(
     let dsp_bytes = dsp_bytes(&stored);
     let float_footprint = footprint(&float_graph, &float_bytes, dsp_bytes)?;
     let int8_footprint = footprint(&int8_graph, &int8_bytes, dsp_bytes)?;
+    let (c_library, c_library_unsupported) =
+        match c_library_figures(&plan.project_dir, &stored, &int8_graph) {
+            Ok(figures) => (Some(figures), None),
+            Err(why) => (None, Some(why)),
+        };
     let report = QuantReport {
         run: stored.record.id.clone(),
         settings: plan.settings.clone(),
@@ -179,6 +184,8 @@ pub fn quantize_run(
         elapsed_s: started.elapsed().as_secs_f64(),
         float_detection,
         int8_detection,
+        c_library,
+        c_library_unsupported,
     };
     runs::save_quantized(&plan.project_dir, &report, &float_bytes, &int8_bytes).map_err(failed)?;
     Ok(JobOutput::Quantized(Box::new(report)))
@@ -383,6 +390,28 @@ pub fn export_model(
     }
 }
 
+/// The project's `tinylab.toml` (the name and sensor the C library is generated for).
+fn read_project_file(project_dir: &Path) -> Result<crate::project::ProjectFile, String> {
+    let project_file = project_dir.join(crate::project::PROJECT_FILE);
+    std::fs::read_to_string(&project_file)
+        .map_err(|e| e.to_string())
+        .and_then(|text| toml::from_str(&text).map_err(|e| e.to_string()))
+        .map_err(|e| format!("{}: {e}", project_file.display()))
+}
+
+/// What the run's C library export would cost (generated in memory, not written): the exact
+/// figures the Optimize panel shows beside the estimate, or why the export refuses the run.
+fn c_library_figures(
+    project_dir: &Path,
+    stored: &StoredRun,
+    int8: &Graph,
+) -> Result<crate::quant::report::CLibraryFigures, String> {
+    let settings = read_project_file(project_dir)?;
+    let library = c_library::library_files(stored, int8, &settings.name, &settings.sensor, "")
+        .map_err(|e| e.to_string())?;
+    Ok(library.figures())
+}
+
 /// Writes the C library of `stored` (int8 model bytes `int8_tflite`) into the folder `path`,
 /// replacing it whole; returns what was written with the RAM and flash figures.
 fn export_c_library(
@@ -391,11 +420,7 @@ fn export_c_library(
     int8_tflite: &[u8],
     path: &Path,
 ) -> Result<String, JobError> {
-    let project_file = project_dir.join(crate::project::PROJECT_FILE);
-    let settings: crate::project::ProjectFile = std::fs::read_to_string(&project_file)
-        .map_err(|e| e.to_string())
-        .and_then(|text| toml::from_str(&text).map_err(|e| e.to_string()))
-        .map_err(|e| failed(format!("{}: {e}", project_file.display())))?;
+    let settings = read_project_file(project_dir).map_err(failed)?;
     let graph = tflite::read(int8_tflite).map_err(failed)?;
     let generated = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

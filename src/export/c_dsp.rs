@@ -101,6 +101,11 @@ pub struct CDsp {
     pub raw_len: usize,
     /// `TINYLAB_FEATURES_LEN`.
     pub features_len: usize,
+    /// Bytes of the block's constant tables (filter, FFT, mel, DCT coefficients) on a 32-bit
+    /// target: flash.
+    pub table_bytes: usize,
+    /// Bytes of the block's static scratch buffers on a 32-bit target: RAM.
+    pub buffer_bytes: usize,
 }
 
 /// Why the DSP cannot be exported as C. Each says what to change.
@@ -180,6 +185,8 @@ pub fn dsp_sources(settings: &DspSettings, input: &DspCInput) -> Result<CDsp, CE
         source,
         raw_len: block.raw_len,
         features_len,
+        table_bytes: block.source.table_bytes,
+        buffer_bytes: block.source.buffer_bytes,
     })
 }
 

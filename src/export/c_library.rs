@@ -13,6 +13,7 @@ use crate::export::c_model::{AnomalyC, CModelError, ModelInfo, model_sources};
 use crate::labs::SensorPreset;
 use crate::project::runs::StoredRun;
 use crate::quant::Graph;
+use crate::quant::report::CLibraryFigures;
 
 /// Bytes of machine code per kernel kind and for the entry points, for the flash estimate:
 /// rounded up from the motion demo's model (FULLY_CONNECTED, SOFTMAX, the entry points and the
@@ -57,6 +58,10 @@ pub struct CLibrary {
     pub constant_bytes: usize,
     /// Estimated bytes of the model's machine code.
     pub code_bytes_estimate: usize,
+    /// Bytes of the DSP's constant tables (`tinylab_dsp.c`, 32-bit target).
+    pub dsp_table_bytes: usize,
+    /// Bytes of the DSP's static scratch buffers (`tinylab_dsp.c`, 32-bit target).
+    pub dsp_buffer_bytes: usize,
     /// Floats in one window of raw input (`TINYLAB_RAW_LEN`).
     pub raw_len: usize,
 }
@@ -65,11 +70,39 @@ impl CLibrary {
     /// The figures as the export prints them.
     pub fn summary(&self) -> String {
         format!(
-            "RAM: {} bytes of arena + {} bytes of other static buffers (model; the DSP's \
-             buffers are in tinylab_dsp.c); flash: {} bytes of weights and constants + about \
-             {} bytes of code (estimate)",
-            self.arena_bytes, self.other_ram_bytes, self.constant_bytes, self.code_bytes_estimate
+            "RAM: {} bytes of arena + {} bytes of other model buffers + {} bytes of DSP \
+             buffers; flash: {} bytes of weights and constants + {} bytes of DSP tables + about \
+             {} bytes of model code (estimate)",
+            self.arena_bytes,
+            self.other_ram_bytes,
+            self.dsp_buffer_bytes,
+            self.constant_bytes,
+            self.dsp_table_bytes,
+            self.code_bytes_estimate
         )
+    }
+
+    /// The exact static RAM and constant bytes, as the quantize report keeps them.
+    pub fn figures(&self) -> CLibraryFigures {
+        let Self {
+            arena_bytes,
+            other_ram_bytes,
+            constant_bytes,
+            code_bytes_estimate,
+            dsp_table_bytes,
+            dsp_buffer_bytes,
+            files: _,
+            raw_len,
+        } = self;
+        CLibraryFigures {
+            arena_bytes: *arena_bytes as u64,
+            model_buffer_bytes: *other_ram_bytes as u64,
+            dsp_buffer_bytes: *dsp_buffer_bytes as u64,
+            raw_window_bytes: (*raw_len * std::mem::size_of::<f32>()) as u64,
+            model_constant_bytes: *constant_bytes as u64,
+            dsp_table_bytes: *dsp_table_bytes as u64,
+            model_code_bytes_estimate: *code_bytes_estimate as u64,
+        }
     }
 }
 
@@ -143,6 +176,8 @@ pub fn library_files(
         other_ram_bytes: model.other_ram_bytes,
         constant_bytes: model.constant_bytes,
         code_bytes_estimate: CODE_BYTES_RUNTIME + CODE_BYTES_PER_KERNEL * model.kernels.len(),
+        dsp_table_bytes: dsp.table_bytes,
+        dsp_buffer_bytes: dsp.buffer_bytes,
         raw_len: dsp.raw_len,
         files: vec![
             ("tinylab_dsp.h".into(), dsp.header),

@@ -74,6 +74,45 @@ pub struct QuantReport {
     /// FOMO runs: the int8 model's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub int8_detection: Option<crate::nn::detection::DetectionMetrics>,
+    /// The C library export of the int8 model, counted exactly at generation (`None` in
+    /// reports written before it existed, or when the export does not support the run).
+    #[serde(default)]
+    pub c_library: Option<CLibraryFigures>,
+    /// Why the run has no C library figures, in words, when the export refuses it.
+    #[serde(default)]
+    pub c_library_unsupported: Option<String>,
+}
+
+/// What the C library export (`tinylab export --format c-library`) of a run costs, counted
+/// from the generated declarations for a 32-bit target: exact for data, an estimate for code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CLibraryFigures {
+    /// The model's static tensor arena.
+    pub arena_bytes: u64,
+    /// The model file's other static buffers (features of `tinylab_classify`, anomaly score).
+    pub model_buffer_bytes: u64,
+    /// The DSP's static scratch buffers.
+    pub dsp_buffer_bytes: u64,
+    /// One raw window (`TINYLAB_RAW_LEN` floats), which the sketch keeps (images: packed pixels).
+    pub raw_window_bytes: u64,
+    /// The model's constants: weights, biases, multipliers, labels, K-means centres.
+    pub model_constant_bytes: u64,
+    /// The DSP's constant tables.
+    pub dsp_table_bytes: u64,
+    /// The model's machine code, estimated per kernel kind.
+    pub model_code_bytes_estimate: u64,
+}
+
+impl CLibraryFigures {
+    /// Static RAM of the library and its input window.
+    pub fn ram_bytes(&self) -> u64 {
+        self.arena_bytes + self.model_buffer_bytes + self.dsp_buffer_bytes + self.raw_window_bytes
+    }
+
+    /// Constant bytes (flash without code).
+    pub fn constant_bytes(&self) -> u64 {
+        self.model_constant_bytes + self.dsp_table_bytes
+    }
 }
 
 impl QuantReport {

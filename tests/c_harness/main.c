@@ -9,6 +9,11 @@
  *                          raw values; OUT: per window TINYLAB_FEATURES_LEN float32 features
  *                          from tinylab_dsp, then the tinylab_classify scores and anomaly
  *                          score as in float mode.
+ *   harness image IN OUT   (built with -DTL_HARNESS_IMAGE, image projects) IN: per image its
+ *                          width and height as two uint32 then width * height * 3 bytes of
+ *                          RGB888; OUT: per image the TINYLAB_FEATURES_LEN float32 features
+ *                          from tinylab_dsp_image (the resize done in C), then the
+ *                          tinylab_infer scores and anomaly score as in float mode.
  *
  * Files are little-endian host-order arrays; the exit status is 0, or 1 with a message.
  */
@@ -16,9 +21,12 @@
 #include <string.h>
 
 #include "tinylab_model.h"
-#ifdef TL_HARNESS_RAW
+#if defined(TL_HARNESS_RAW) || defined(TL_HARNESS_IMAGE)
 #include "tinylab_dsp.h"
 #endif
+
+/* The largest frame the image mode reads (VGA). */
+#define TL_HARNESS_MAX_PIXELS (640u * 480u)
 
 static float anomaly_or_zero(void) {
 #if TINYLAB_HAS_ANOMALY
@@ -38,7 +46,7 @@ int main(int argc, char **argv) {
     FILE *out;
     int status = 0;
     if (argc != 4) {
-        return fail("usage: harness int8|float|raw IN OUT");
+        return fail("usage: harness int8|float|raw|image IN OUT");
     }
     in = fopen(argv[2], "rb");
     out = fopen(argv[3], "wb");
@@ -83,8 +91,30 @@ int main(int argc, char **argv) {
             fwrite(scores, sizeof(float), TINYLAB_OUTPUT_LEN + 1, out);
         }
 #endif
+#ifdef TL_HARNESS_IMAGE
+    } else if (strcmp(argv[1], "image") == 0) {
+        static uint8_t rgb[TL_HARNESS_MAX_PIXELS * 3u];
+        static float features[TINYLAB_FEATURES_LEN];
+        static float scores[TINYLAB_OUTPUT_LEN + 1];
+        uint32_t size[2];
+        while (fread(size, sizeof(uint32_t), 2, in) == 2) {
+            size_t bytes = (size_t)size[0] * (size_t)size[1] * 3u;
+            if (bytes > sizeof rgb || fread(rgb, 1, bytes, in) != bytes) {
+                return fail("an image record is too large or cut short");
+            }
+            if (tinylab_dsp_image(rgb, size[0], size[1], features) != 0) {
+                return fail("tinylab_dsp_image failed");
+            }
+            if (tinylab_infer(features, scores) != 0) {
+                return fail("tinylab_infer failed");
+            }
+            scores[TINYLAB_OUTPUT_LEN] = anomaly_or_zero();
+            fwrite(features, sizeof(float), TINYLAB_FEATURES_LEN, out);
+            fwrite(scores, sizeof(float), TINYLAB_OUTPUT_LEN + 1, out);
+        }
+#endif
     } else {
-        return fail("the mode is int8, float or raw");
+        return fail("the mode is int8, float, raw or image");
     }
     fclose(in);
     if (fclose(out) != 0) {

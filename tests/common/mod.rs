@@ -7,6 +7,7 @@
 )] // tests fail by panicking
 
 pub mod arm;
+pub mod demo_library;
 pub mod pyref;
 pub mod scenes;
 

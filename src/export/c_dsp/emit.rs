@@ -54,12 +54,29 @@ pub(super) const ENTRY_CHECKS_C: &str = r#"    if (raw == NULL || features == NU
 "#;
 
 /// The generated source, assembled in parts: constant tables and buffers first, then functions.
+/// It counts the bytes of what it declares, as a 32-bit target lays them out, so the export can
+/// say exactly how much flash the tables and how much RAM the buffers take.
 #[derive(Default)]
 pub struct CSource {
     /// `static const` tables and `static` scratch buffers.
     pub data: String,
     /// Function definitions.
     pub code: String,
+    /// Bytes of the `static const` tables (flash).
+    pub table_bytes: usize,
+    /// Bytes of the `static` scratch buffers (RAM).
+    pub buffer_bytes: usize,
+}
+
+/// Bytes of one element of the C types the DSP declares, on a 32-bit target (Cortex-M, ESP32).
+fn c_type_bytes(ty: &str) -> usize {
+    match ty {
+        "double" | "int64_t" | "uint64_t" => 8,
+        "uint8_t" | "int8_t" | "char" => 1,
+        "uint16_t" | "int16_t" => 2,
+        // float, int32_t, uint32_t, size_t and int on a 32-bit target.
+        _ => 4,
+    }
 }
 
 impl CSource {
@@ -93,6 +110,7 @@ impl CSource {
 
     fn table(&mut self, ty: &str, name: &str, items: &[String]) {
         let count = items.len().max(1);
+        self.table_bytes += count * c_type_bytes(ty);
         self.data
             .push_str(&format!("static const {ty} {name}[{count}] = {{"));
         if items.is_empty() {
@@ -112,6 +130,7 @@ impl CSource {
 
     /// Appends a zero-initialised `static <ty> name[count]` scratch buffer (at least 1 element).
     pub fn buffer(&mut self, ty: &str, name: &str, count: usize) {
+        self.buffer_bytes += count.max(1) * c_type_bytes(ty);
         self.data
             .push_str(&format!("static {ty} {name}[{}];\n", count.max(1)));
     }
