@@ -169,8 +169,25 @@ pub fn lab_ids() -> Vec<&'static str> {
 }
 
 /// Loads the shipped lab preset `id`.
+/// Each shipped file is parsed once per process (the Lab panel asks for every lab each frame).
 pub fn lab(id: &str) -> Result<LabPreset, LabError> {
-    parse(id, shipped_text(id)?)
+    static PARSED: std::sync::OnceLock<Vec<(&'static str, Result<LabPreset, String>)>> =
+        std::sync::OnceLock::new();
+    let parsed = PARSED.get_or_init(|| {
+        SHIPPED
+            .iter()
+            .map(|(known, text)| (*known, parse(known, text).map_err(|e| e.to_string())))
+            .collect()
+    });
+    match parsed.iter().find(|(known, _)| *known == id) {
+        Some((_, Ok(preset))) => Ok(preset.clone()),
+        // A shipped file that does not parse: parse again for the typed error.
+        Some((_, Err(_))) => parse(id, shipped_text(id)?),
+        None => Err(LabError::Unknown {
+            id: id.to_owned(),
+            available: lab_ids().join(", "),
+        }),
+    }
 }
 
 fn shipped_text(id: &str) -> Result<&'static str, LabError> {
@@ -381,7 +398,10 @@ fn parse_kits(text: &str) -> Result<Vec<Kit>, String> {
 /// The book's kits, in the order the Lab panel offers them. The file is compiled in and checked
 /// by a test, so a broken one never ships; should it fail anyway, the list is empty.
 pub fn kits() -> Vec<Kit> {
-    parse_kits(KITS).unwrap_or_default()
+    static PARSED: std::sync::OnceLock<Vec<Kit>> = std::sync::OnceLock::new();
+    PARSED
+        .get_or_init(|| parse_kits(KITS).unwrap_or_default())
+        .clone()
 }
 
 /// The shipped labs that name the kit `kit_id`, in [`lab_ids`] order.
